@@ -1,0 +1,17 @@
+{
+    "name": "Mail Lead Sync",
+    "summary": "Every email with a contact or lead in its chatter: sync your Google, Microsoft 365, "
+    "Exchange or IMAP mailbox into the CRM, history included",
+    "version": "18.0.1.0.0",
+    "category": "Sales/CRM",
+    "license": "LGPL-3",
+    "author": "mail_lead_sync developers",
+    "website": "https://github.com/mail-lead-sync/mail_lead_sync",
+    "depends": ["crm"],
+    "external_dependencies": {"python": ["imapclient", "idna"]},
+    "data": [
+        "views/res_config_settings_views.xml",
+    ],
+    "installable": True,
+    "application": False,
+}

@@ -1,0 +1,47 @@
+"""Errors a provider raises, each with a message a salesperson can read.
+
+``code`` is stable (the Odoo layer stores it to pick a state such as
+'reconnect'); ``str(error)`` is the plain-language explanation.
+"""
+
+
+class SyncError(Exception):
+    code = "error"
+
+    def __init__(self, message, detail=""):
+        super().__init__(message)
+        self.detail = detail  # the server's own words, for the technical log
+
+
+class AuthenticationFailed(SyncError):
+    code = "auth"
+
+
+class TokenRejected(AuthenticationFailed):
+    """An OAuth access grant was refused: expired or revoked; the user must reconnect."""
+
+    code = "reconnect"
+
+
+class ImapDisabled(SyncError):
+    code = "imap_disabled"
+
+
+class HostNotFound(SyncError):
+    code = "host_not_found"
+
+
+class ConnectionFailed(SyncError):
+    code = "connection"
+
+
+class ConnectTimeout(ConnectionFailed):
+    code = "timeout"
+
+
+class TlsFailed(SyncError):
+    code = "tls"
+
+
+class ServerError(SyncError):
+    code = "server"

@@ -1,0 +1,23 @@
+from odoo.tests import TransactionCase, tagged
+
+
+@tagged("post_install", "-at_install")
+class TestMailSyncSettings(TransactionCase):
+    def test_excluded_domains_default_to_company_email_domain(self):
+        company = self.env["res.company"].create({"name": "Acme", "email": "Info@Acme.COM"})
+        self.assertEqual(company.mail_sync_excluded_domains, "acme.com")
+        self.assertEqual(company.mail_sync_history_months, 6)
+
+    def test_admin_choice_is_kept_when_email_changes(self):
+        company = self.env["res.company"].create({"name": "Acme", "email": "info@acme.com"})
+        company.mail_sync_excluded_domains = "acme.com\n@Acme-Old.com, xn--exampl-gva.com"
+        company.email = "hello@acme.io"
+        self.assertEqual(company._mail_sync_excluded_domain_set(), {"acme.com", "acme-old.com", "examplé.com"})
+
+    def test_settings_form_edits_the_company(self):
+        settings = self.env["res.config.settings"].create(
+            {"mail_sync_excluded_domains": "acme.com, acme.de", "mail_sync_history_months": 3}
+        )
+        settings.execute()
+        self.assertEqual(self.env.company.mail_sync_excluded_domains, "acme.com, acme.de")
+        self.assertEqual(self.env.company.mail_sync_history_months, 3)

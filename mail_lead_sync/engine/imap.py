@@ -7,17 +7,20 @@ HIGHESTMODSEQ to answer "anything new?" with one STATUS command).
 """
 
 import datetime
+import re
 import socket
 import ssl
 from dataclasses import dataclass, field
 
 import imapclient
+from imapclient import imapclient as special_folders
 from imapclient.exceptions import IMAPClientError, LoginError
 
 from . import errors
 from .message import INDEX_HEADERS, MalformedMessage, parse_headers
 
-_HEADER_ITEM = f"BODY.PEEK[HEADER.FIELDS ({' '.join(h.upper() for h in INDEX_HEADERS)})]".encode()
+HEADER_FETCH_ITEM = f"BODY.PEEK[HEADER.FIELDS ({' '.join(h.upper() for h in INDEX_HEADERS)})]".encode()
+_NAME_UNKNOWN = {getattr(socket, n) for n in ("EAI_NONAME", "EAI_NODATA") if hasattr(socket, n)}
 _IMAP_DISABLED_HINTS = ("not enabled for imap", "imap access is disabled", "imap is disabled", "not connected")
 
 
@@ -84,7 +87,15 @@ def _translate(exc, settings):
     if isinstance(exc, errors.SyncError):
         return exc
     if isinstance(exc, socket.gaierror):
-        return errors.HostNotFound(f"No mail server named {settings.host} was found: check the server name.", str(exc))
+        if exc.errno in _NAME_UNKNOWN:
+            return errors.HostNotFound(
+                f"No mail server named {settings.host} was found: check the server name.", str(exc)
+            )
+        return errors.ConnectionFailed(
+            f"The server name {settings.host} could not be looked up (no answer from DNS): "
+            "check the network, or try again later.",
+            str(exc),
+        )
     if isinstance(exc, (TimeoutError, socket.timeout)):
         return errors.ConnectTimeout(
             f"No server answered at {where} within {settings.timeout:g} seconds: "
@@ -109,7 +120,8 @@ def _translate(exc, settings):
         return errors.ConnectionFailed(f"The connection to {where} failed: {exc.strerror or exc}.", str(exc))
     if isinstance(exc, LoginError):
         text = str(exc)
-        if any(hint in text.lower() for hint in _IMAP_DISABLED_HINTS):
+        words = " ".join(re.findall(r"[a-z0-9]+", text.lower()))
+        if any(hint in words for hint in _IMAP_DISABLED_HINTS):
             return errors.ImapDisabled(
                 f"IMAP access is disabled for {settings.login}: turn IMAP on in the mailbox's settings, "
                 "then try again.",
@@ -198,11 +210,11 @@ class ImapMailbox:
     def sync_folders(self):
         """Folders to read: Gmail's All Mail (every label once), else INBOX + Sent."""
         if self.is_gmail:
-            all_mail = self._call(self.client.find_special_folder, imapclient.ALL)
+            all_mail = self._call(self.client.find_special_folder, special_folders.ALL)
             if all_mail:
                 return [Folder(all_mail, "all")]
         folders = [Folder("INBOX", "inbox")]
-        sent = self._call(self.client.find_special_folder, imapclient.SENT)
+        sent = self._call(self.client.find_special_folder, special_folders.SENT)
         if sent and sent.upper() != "INBOX":
             folders.append(Folder(sent, "sent"))
         return folders
@@ -257,7 +269,7 @@ class ImapMailbox:
     def index(self, folder, cursor=None, since=None, batch_size=500):
         """Yield :class:`IndexBatch` of parsed headers for every new message."""
         uids, running, reset = self.new_uids(folder, cursor, since)
-        items = [b"RFC822.SIZE", b"INTERNALDATE", _HEADER_ITEM]
+        items = [b"RFC822.SIZE", b"INTERNALDATE", HEADER_FETCH_ITEM]
         if self.is_gmail:
             items.append(b"X-GM-MSGID")
         if not uids:
@@ -279,6 +291,9 @@ class ImapMailbox:
                     record = parse_headers(header or b"", fallback_date=internaldate)
                 except MalformedMessage as exc:
                     batch.failures.append(Failure(uid, str(exc)))
+                    continue
+                if not record.participants(include_bcc=True):
+                    batch.failures.append(Failure(uid, "no sender or recipient address could be read"))
                     continue
                 batch.entries.append(
                     IndexEntry(uid, record, data.get(b"RFC822.SIZE", 0), internaldate, data.get(b"X-GM-MSGID", 0))

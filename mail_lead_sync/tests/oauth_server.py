@@ -1,0 +1,136 @@
+"""An OAuth 2.0 authorization server on 127.0.0.1, for tests.
+
+It plays both parts a mail provider's identity service plays for us:
+- the token endpoint (RFC 6749) our code talks to: authorization codes and
+  refresh tokens exchanged for access tokens, revoked grants refused with
+  ``invalid_grant`` the way Google and Microsoft answer;
+- the introspection endpoint (RFC 7662) Dovecot's ``oauth2`` passdb calls to
+  check the access token an XOAUTH2 login presents.
+Plain Python, no Odoo import.
+"""
+
+import json
+import secrets
+import threading
+import urllib.parse
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+class OAuthServer:
+    def __init__(self):
+        self.access_tokens = {}  # token -> login
+        self.refresh_tokens = {}  # token -> (login, client_id)
+        self.codes = {}  # code -> (login, client_id, redirect_uri)
+        self.requests = []  # (path, form) of every call, for assertions
+        self._lock = threading.Lock()
+        self._httpd = None
+
+    @property
+    def url(self):
+        host, port = self._httpd.server_address[:2]
+        return f"http://{host}:{port}"
+
+    @property
+    def introspection_url(self):
+        return self.url + "/introspect"
+
+    @property
+    def token_url(self):
+        return self.url + "/token"
+
+    def start(self):
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):  # keep test output clean
+                pass
+
+            def do_POST(self):
+                length = int(self.headers.get("Content-Length") or 0)
+                form = dict(urllib.parse.parse_qsl(self.rfile.read(length).decode()))
+                status, body = server.handle(self.path, form)
+                payload = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self._httpd.serve_forever, daemon=True).start()
+        return self
+
+    def stop(self):
+        if self._httpd:
+            self._httpd.shutdown()
+            self._httpd.server_close()
+            self._httpd = None
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc_info):
+        self.stop()
+
+    # -- grants ------------------------------------------------------------------
+    def issue_token(self, login):
+        token = "at-" + secrets.token_urlsafe(24)
+        with self._lock:
+            self.access_tokens[token] = login
+        return token
+
+    def issue_refresh_token(self, login, client_id):
+        token = "rt-" + secrets.token_urlsafe(24)
+        with self._lock:
+            self.refresh_tokens[token] = (login, client_id)
+        return token
+
+    def issue_code(self, login, client_id, redirect_uri):
+        code = "code-" + secrets.token_urlsafe(16)
+        with self._lock:
+            self.codes[code] = (login, client_id, redirect_uri)
+        return code
+
+    def revoke(self, token):
+        """Revoke an access or refresh token (a refresh token takes its access tokens along)."""
+        with self._lock:
+            self.access_tokens.pop(token, None)
+            grant = self.refresh_tokens.pop(token, None)
+            if grant:
+                for access, login in list(self.access_tokens.items()):
+                    if login == grant[0]:
+                        del self.access_tokens[access]
+
+    # -- endpoints -----------------------------------------------------------------
+    def handle(self, path, form):
+        with self._lock:
+            self.requests.append((path, form))
+            if path == "/introspect":
+                login = self.access_tokens.get(form.get("token", ""))
+                return 200, ({"active": True, "username": login} if login else {"active": False})
+            if path == "/token":
+                return self._token(form)
+        return 404, {"error": "not_found"}
+
+    def _token(self, form):
+        grant_type = form.get("grant_type")
+        if grant_type == "refresh_token":
+            grant = self.refresh_tokens.get(form.get("refresh_token", ""))
+            if not grant or grant[1] != form.get("client_id", grant[1]):
+                return 400, {"error": "invalid_grant", "error_description": "Token has been expired or revoked."}
+            return 200, self._access(grant[0])
+        if grant_type == "authorization_code":
+            grant = self.codes.pop(form.get("code", ""), None)
+            if not grant or grant[2] != form.get("redirect_uri"):
+                return 400, {"error": "invalid_grant", "error_description": "Malformed auth code."}
+            body = self._access(grant[0])
+            refresh = "rt-" + secrets.token_urlsafe(24)
+            self.refresh_tokens[refresh] = grant[:2]
+            body["refresh_token"] = refresh
+            return 200, body
+        return 400, {"error": "unsupported_grant_type"}
+
+    def _access(self, login):
+        token = "at-" + secrets.token_urlsafe(24)
+        self.access_tokens[token] = login
+        return {"access_token": token, "expires_in": 3600, "token_type": "Bearer"}

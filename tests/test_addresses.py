@@ -1,7 +1,14 @@
 """Address splitting/normalization agrees with Odoo on the cases Odoo's own tests
 document (odoo/addons/base/tests/test_mail.py, 18.0), and on header forms."""
 
+import email
+import email.policy
+import pathlib
+import sysconfig
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mail_lead_sync.engine import addresses
 
@@ -125,3 +132,51 @@ def test_normalize_all_on_headers(header, expected):
 def test_domain_list_as_admins_type_it():
     typed = " Acme.com\n@acme-old.com,  acme.de;xn--exampl-gva.com\n\nsue@gmail.com"
     assert addresses.parse_domain_list(typed) == {"acme.com", "acme-old.com", "acme.de", "examplé.com"}
+
+
+# -- the fast path for plain headers must say exactly what the full parser says ----
+_name_parts = st.sampled_from([*"abcXYZ éü.,;:'-_\"\\()<>@[]=?", "  ", "=?utf-8?q?J=C3=B6rg?="])
+_names = st.lists(_name_parts, max_size=10).map("".join)
+_locals = st.text(st.sampled_from(list("abcXYZ09.+-_%'")), min_size=1, max_size=8)
+_domains = st.sampled_from(["client.test", "Client.TEST", "xn--exampl-gva.com", "examplé.com", "a.b.c.example"])
+
+
+@st.composite
+def _headers(draw):
+    items = []
+    for _ in range(draw(st.integers(1, 4))):
+        addr = f"{draw(_locals)}@{draw(_domains)}"
+        form = draw(st.sampled_from(["bare", "plain", "quoted", "brackets"]))
+        name = draw(_names)
+        items.append(
+            {"bare": addr, "plain": f"{name} <{addr}>", "quoted": f'"{name}" <{addr}>', "brackets": f"<{addr}>"}[form]
+        )
+    return draw(st.sampled_from([", ", ",", " , ", ",\r\n "])).join(items)
+
+
+@settings(max_examples=2000, deadline=None)
+@given(_headers())
+def test_fast_path_agrees_with_full_parser(header):
+    simple = addresses._split_simple(header)
+    if simple is not None:
+        assert simple == addresses._split_full(header)
+
+
+def test_fast_path_takes_the_common_forms():
+    for header in ("a@b.test", "Dana <d@c.test>", '"Müller, Dana" <d@c.test>, e@c.test', "<x@y.test>"):
+        assert addresses._split_simple(header) is not None, header
+
+
+def test_fast_path_agrees_on_real_headers():
+    """Every address header of CPython's email corpus."""
+    data = pathlib.Path(sysconfig.get_paths()["stdlib"]) / "test" / "test_email" / "data"
+    checked = 0
+    for path in sorted(data.glob("msg_*.txt")):
+        msg = email.message_from_bytes(path.read_bytes(), policy=email.policy.compat32)
+        for name in ("From", "To", "Cc", "Bcc", "Reply-To", "Sender"):
+            for value in msg.get_all(name) or ():
+                simple = addresses._split_simple(str(value))
+                if simple is not None:
+                    assert simple == addresses._split_full(str(value)), value
+                    checked += 1
+    assert checked >= 20

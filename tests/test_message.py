@@ -196,3 +196,15 @@ def test_cpython_email_corpus(record_property):
     record_property("corpus_parsed", parsed)
     assert parsed == len(files) >= 30
     assert with_participants >= parsed // 2
+
+
+def test_header_only_reading_matches_the_full_parser():
+    """The index pass reads header blocks without the stdlib's parser: the record
+    must be the one a whole-message parse gives, on every corpus message."""
+    for path in _corpus():
+        raw = path.read_bytes()
+        block = raw.split(b"\n\n", 1)[0].split(b"\r\n\r\n", 1)[0] + b"\n\n"
+        from_block = parse_headers(block)
+        whole = parse_message(raw)
+        for name in ("message_id", "in_reply_to", "references", "date", "subject", "sender", "to", "cc", "noise"):
+            assert getattr(from_block, name) == getattr(whole, name), (path.name, name)

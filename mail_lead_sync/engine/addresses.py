@@ -39,10 +39,49 @@ def _split_spaced(name, addr):
     return (" ".join(name_parts), found) if found else (name, addr)
 
 
+# The forms nearly every real header uses: `addr`, `Name <addr>`, `"Name" <addr>`,
+# comma separated. Anything else (comments, groups, quoted local parts, broken
+# syntax) goes through the full parser; a test checks both agree on these forms.
+_ADDR = r"[^\s<>()\[\]\\,;:@\"]+@[^\s<>()\[\]\\,;:@\"]+"
+_SIMPLE_ITEM = re.compile(
+    rf"""\s*(?:
+        (?:"(?P<quoted>[^"\\]*)"|(?P<plain>[^\s<>()\[\]\\,;:@".][^<>()\[\]\\,;:@".]*?)?)\s*<(?P<bracketed>{_ADDR})>
+        |(?P<bare>{_ADDR})
+    )\s*(?:,|$)""",
+    re.VERBOSE,
+)
+
+
+def _split_simple(text):
+    pairs, pos, end = [], 0, len(text)
+    while pos < end:
+        match = _SIMPLE_ITEM.match(text, pos)
+        if not match or match.end() == pos:
+            return None
+        if match.group("bare"):
+            pairs.append(("", match.group("bare")))
+        else:
+            name = match.group("quoted")
+            if name is None:
+                name = " ".join((match.group("plain") or "").split())
+            pairs.append((name, match.group("bracketed")))
+        pos = match.end()
+    return pairs
+
+
 def split_pairs(text):
     """Return the ``(display name, address)`` pairs found in a header value."""
     if not text:
         return []
+    if "@" in text:
+        simple = _split_simple(text)
+        if simple is not None:
+            return simple
+    return _split_full(text)
+
+
+def _split_full(text):
+    """Odoo's ``email_split_tuples`` algorithm, on the standard library's parser."""
     pairs = [(name, addr) for name, addr in _getaddresses([text]) if addr and "@" in addr]
     if any(addr.startswith("@") for _name, addr in pairs):
         found = [addr for addr in _EMAIL_RE.findall(text) if not addr.startswith("@")]
@@ -71,7 +110,8 @@ def normalize_domain(domain):
     return domain
 
 
-def _normalize_one(addr):
+def normalize_address(addr):
+    """Normalize one address as returned by :func:`split` (no display name)."""
     local, at, domain = addr.rpartition("@")
     if local.isascii():
         # As Odoo: local parts are compared case-insensitively unless SMTPUTF8.
@@ -87,12 +127,12 @@ def normalize(text, strict=True):
     found = split(text)
     if not found or (strict and len(found) != 1):
         return None
-    return _normalize_one(found[0])
+    return normalize_address(found[0])
 
 
 def normalize_all(text):
     """Return every normalized address found in ``text``, in order, without repeats."""
-    return list(dict.fromkeys(_normalize_one(addr) for addr in split(text)))
+    return list(dict.fromkeys(normalize_address(addr) for addr in split(text)))
 
 
 def domain_of(address):

@@ -107,7 +107,6 @@ class _RawHeaders(email.policy.Compat32):
 
 
 _policy = _RawHeaders()
-_header_parser = email.parser.BytesHeaderParser(policy=_policy)
 _parser = email.parser.BytesParser(policy=_policy)
 
 
@@ -167,10 +166,8 @@ def _addresses(msg, name):
         return ()
     found = []
     for value in values:
-        for display, addr in addresses.split_pairs(_redecode(str(value))):
-            normalized = addresses.normalize(addr)
-            if normalized:
-                found.append(Address(normalized, decode_header_value(display)))
+        for display, addr in addresses.split_pairs(_redecode(value)):
+            found.append(Address(addresses.normalize_address(addr), decode_header_value(display) if display else ""))
     return tuple(found)
 
 
@@ -273,11 +270,49 @@ def _record_from_headers(msg, fallback_date):
     return rec
 
 
+_FIELD_NAME_RE = re.compile(r"[\x21-\x39\x3b-\x7e]+")
+_LINE_RE = re.compile(r"\r?\n")
+
+
+class _HeaderBlock:
+    """A header block read the way compat32 reads it (first value wins in ``get``,
+    folds kept, 8-bit bytes as surrogate escapes), without building a Message:
+    an index pass reads tens of thousands of these."""
+
+    __slots__ = ("_values",)
+
+    def __init__(self, raw):
+        values = {}
+        current = None
+        lines = _LINE_RE.split(raw.decode("ascii", "surrogateescape"))
+        if lines[0].startswith("From "):
+            del lines[0]  # an mbox envelope line, as compat32 skips it
+        for line in lines:
+            if not line:
+                break
+            if line[0] in " \t":
+                if current is not None:
+                    current[-1] += "\r\n" + line
+                continue
+            name, colon, value = line.partition(":")
+            if not colon or not _FIELD_NAME_RE.fullmatch(name):
+                break  # compat32 ends the headers at the first line that is none
+            current = values.setdefault(name.lower(), [])
+            current.append(value.lstrip(" \t"))
+        self._values = values
+
+    def get(self, name, default=None):
+        found = self._values.get(name.lower())
+        return found[0] if found else default
+
+    def get_all(self, name, default=None):
+        return self._values.get(name.lower(), default)
+
+
 def parse_headers(raw, fallback_date=None):
     """Parse only a header block (what an index pass fetches)."""
     try:
-        msg = _header_parser.parsebytes(raw)
-        return _record_from_headers(msg, fallback_date)
+        return _record_from_headers(_HeaderBlock(raw), fallback_date)
     except Exception as exc:  # the stdlib parser has many failure modes on hostile input
         raise MalformedMessage(f"unreadable headers ({type(exc).__name__}: {exc})") from exc
 

@@ -35,7 +35,7 @@ ensure_postgres() {
         chown postgres: "$data" /var/run/postgresql
         if [ ! -f "$data/PG_VERSION" ]; then
             log "initdb $data"
-            runuser -u postgres -- "$bindir/initdb" -q -D "$data" -A trust -U postgres
+            runuser -u postgres -- "$bindir/initdb" -D "$data" -A trust -U postgres >/dev/null
         fi
         log "starting PostgreSQL on $PGHOST:$PGPORT"
         runuser -u postgres -- "$bindir/pg_ctl" -D "$data" -l "$data/server.log" -w \
@@ -59,4 +59,8 @@ odoo_addons_path() {
     path="$root/odoo/addons"
     [ -d "$root/addons" ] && path="$root/addons,$path"
     printf '%s,%s' "$path" "$repo"
+}
+
+free_port() {
+    "$PYTHON" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }

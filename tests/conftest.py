@@ -33,3 +33,11 @@ def mailbox(dovecot):
     box = Mailbox(f"user{next(_numbers)}@example.test", "pw-" + str(next(_numbers)))
     dovecot.add_user(box.login, box.password)
     return box
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Say what the corpus tests parsed (their ``corpus`` property)."""
+    for report in terminalreporter.stats.get("passed", []):
+        for name, value in report.user_properties:
+            if name == "corpus":
+                terminalreporter.write_line(f"{report.nodeid}: {value}")

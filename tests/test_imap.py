@@ -171,6 +171,15 @@ def test_inbox_and_special_use_sent(settings):
         assert [(f.name, f.role) for f in box.sync_folders()] == [("INBOX", "inbox"), ("Sent", "sent")]
 
 
+def test_gmail_reads_all_mail_once(settings):
+    """Gmail shows each label as a folder; its All Mail (SPECIAL-USE \\All) holds
+    every message once. Dovecot lists a real \\All folder; only Gmail's capability
+    is added here, as no open-source server offers X-GM-EXT-1."""
+    with ImapMailbox(settings) as box:
+        box.capabilities |= {b"X-GM-EXT-1"}
+        assert [(f.name, f.role) for f in box.sync_folders()] == [("All Mail", "all")]
+
+
 def test_index_reads_new_messages_in_batches_and_reports_unreadable_ones(dovecot, mailbox, settings):
     for n in range(1, 6):
         dovecot.append(mailbox.login, "INBOX", email_bytes(n))

@@ -192,8 +192,9 @@ def test_cpython_email_corpus(record_property):
         with_participants += bool(rec.participants(include_bcc=True))
         assert rec.message_id.startswith("<"), path.name
         assert rec.date is None or rec.date.tzinfo is not None
-    print(f"\nparsed {parsed} messages of CPython's email corpus, {with_participants} with participants")
-    record_property("corpus_parsed", parsed)
+    record_property(
+        "corpus", f"parsed {parsed} messages of CPython's email corpus, {with_participants} with participants"
+    )
     assert parsed == len(files) >= 30
     assert with_participants >= parsed // 2
 

@@ -83,6 +83,11 @@ namespace inbox {{
     special_use = \\Junk
     auto = subscribe
   }}
+  # What Gmail calls [Gmail]/All Mail: every message once, whatever its labels.
+  mailbox "All Mail" {{
+    special_use = \\All
+    auto = subscribe
+  }}
 }}
 
 service imap-login {{

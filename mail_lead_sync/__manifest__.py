@@ -10,6 +10,10 @@
     "depends": ["crm"],
     "external_dependencies": {"python": ["imapclient", "idna"]},
     "data": [
+        "security/ir.model.access.csv",
+        "security/mail_lead_sync_security.xml",
+        "data/ir_cron_data.xml",
+        "views/mail_sync_account_views.xml",
         "views/res_config_settings_views.xml",
     ],
     "installable": True,

@@ -230,6 +230,18 @@ def test_cursor_resumes_and_unchanged_mailbox_costs_one_status(dovecot, mailbox,
     assert new == ["<msg4@client.test>"]
 
 
+def test_a_pass_cut_short_is_not_taken_for_unchanged(dovecot, mailbox, settings):
+    for n in range(1, 6):
+        dovecot.append(mailbox.login, "INBOX", email_bytes(n))
+    with ImapMailbox(settings) as box:
+        inbox = box.sync_folders()[0]
+        first = next(iter(box.index(inbox, batch_size=2)))  # a crash after one batch
+        assert first.cursor.last_uid == 2
+        assert not box.is_unchanged(inbox, first.cursor)
+        rest = [e.record.message_id for b in box.index(inbox, first.cursor, batch_size=2) for e in b.entries]
+    assert rest == [f"<msg{n}@client.test>" for n in (3, 4, 5)]
+
+
 def test_uidvalidity_change_reads_the_folder_again(dovecot, mailbox, settings):
     for n in range(1, 3):
         dovecot.append(mailbox.login, "INBOX", email_bytes(n))

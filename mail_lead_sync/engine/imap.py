@@ -229,8 +229,9 @@ class ImapMailbox:
         )
 
     def is_unchanged(self, folder, cursor):
-        """One STATUS round trip: nothing to read when no UID was added since."""
-        if not cursor or not cursor.uidvalidity:
+        """One STATUS round trip: nothing to read when no UID was added since a
+        finished pass."""
+        if not cursor or not cursor.uidvalidity or not cursor.uidnext:
             return False
         now = self.status(folder)
         return now.uidvalidity == cursor.uidvalidity and now.uidnext == cursor.uidnext
@@ -298,8 +299,15 @@ class ImapMailbox:
                 batch.entries.append(
                     IndexEntry(uid, record, data.get(b"RFC822.SIZE", 0), internaldate, data.get(b"X-GM-MSGID", 0))
                 )
-            running = FolderCursor(running.uidvalidity, chunk[-1], running.uidnext, running.highestmodseq)
-            batch.cursor = running
+            # Only a finished pass may say "read up to UIDNEXT": a cursor saved
+            # mid-pass must not make is_unchanged() skip the rest after a crash.
+            last = i + batch_size >= len(uids)
+            batch.cursor = FolderCursor(
+                running.uidvalidity,
+                chunk[-1],
+                running.uidnext if last else 0,
+                running.highestmodseq if last else 0,
+            )
             yield batch
 
     def fetch_bodies(self, folder, uids, batch_size=50):

@@ -1,6 +1,6 @@
 from odoo import api, fields, models
 
-from ..engine import addresses
+from ..engine import addresses, rules
 
 
 class ResCompany(models.Model):
@@ -21,6 +21,18 @@ class ResCompany(models.Model):
         "contact address finds its past conversations.",
     )
 
+    mail_sync_skip_noise = fields.Boolean(
+        string="Skip Automatic and Bulk Mail",
+        default=True,
+        help="Leave out automatic replies, newsletters and mailing-list mail "
+        "(Auto-Submitted, Precedence: bulk/list/junk, List-Id, List-Unsubscribe).",
+    )
+    mail_sync_attachment_max_mb = fields.Integer(
+        string="Largest Attachment Imported (MB)",
+        default=10,
+        help="Bigger attachments are left in the mailbox; the chatter message says so.",
+    )
+
     @api.depends("email")
     def _compute_mail_sync_excluded_domains(self):
         # Fill in the company's own domain once; never overwrite what an admin typed.
@@ -32,3 +44,18 @@ class ResCompany(models.Model):
     def _mail_sync_excluded_domain_set(self):
         self.ensure_one()
         return addresses.parse_domain_list(self.mail_sync_excluded_domains)
+
+    def _mail_sync_internal_rules(self):
+        """The company's domains plus every address of an internal user of the
+        database (login, email, connected mailboxes), whatever its domain."""
+        self.ensure_one()
+        self.env.cr.execute(
+            """
+            SELECT u.login, p.email FROM res_users u JOIN res_partner p ON p.id = u.partner_id
+             WHERE u.active AND NOT u.share
+            UNION ALL
+            SELECT a.email, NULL FROM mail_sync_account a
+            """
+        )
+        internal = {value for row in self.env.cr.fetchall() for value in row if value}
+        return rules.InternalRules.build(self._mail_sync_excluded_domain_set(), internal)

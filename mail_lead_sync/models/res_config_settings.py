@@ -1,4 +1,4 @@
-from odoo import fields, models
+from odoo import api, fields, models
 
 
 class ResConfigSettings(models.TransientModel):
@@ -6,3 +6,24 @@ class ResConfigSettings(models.TransientModel):
 
     mail_sync_excluded_domains = fields.Text(related="company_id.mail_sync_excluded_domains", readonly=False)
     mail_sync_history_months = fields.Integer(related="company_id.mail_sync_history_months", readonly=False)
+    mail_sync_skip_noise = fields.Boolean(related="company_id.mail_sync_skip_noise", readonly=False)
+    mail_sync_attachment_max_mb = fields.Integer(related="company_id.mail_sync_attachment_max_mb", readonly=False)
+    mail_sync_interval = fields.Integer(
+        "Sync Interval (minutes)", compute="_compute_mail_sync_interval", inverse="_inverse_mail_sync_interval"
+    )
+
+    def _mail_sync_cron(self):
+        return self.env.ref("mail_lead_sync.ir_cron_mail_sync", raise_if_not_found=False).sudo()
+
+    @api.depends("company_id")
+    def _compute_mail_sync_interval(self):
+        cron = self._mail_sync_cron()
+        minutes = {"minutes": 1, "hours": 60, "days": 1440, "weeks": 10080, "months": 43200}
+        for settings in self:
+            settings.mail_sync_interval = cron.interval_number * minutes[cron.interval_type] if cron else 0
+
+    def _inverse_mail_sync_interval(self):
+        cron = self._mail_sync_cron()
+        for settings in self:
+            if cron and settings.mail_sync_interval > 0:
+                cron.write({"interval_number": settings.mail_sync_interval, "interval_type": "minutes"})

@@ -1,0 +1,246 @@
+import logging
+import ssl
+import threading
+import time
+
+from dateutil.relativedelta import relativedelta
+
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError
+
+from ..engine import addresses, errors
+from ..engine.imap import ImapMailbox, ImapSettings
+
+_logger = logging.getLogger(__name__)
+
+# Advisory-lock namespace ("mls\0"): one worker at a time per mailbox.
+LOCK_NAMESPACE = 0x6D6C7300
+BATCH_SIZE = 500
+CRON_BUDGET_SECONDS = 240
+
+
+class MailSyncAccount(models.Model):
+    _name = "mail.sync.account"
+    _description = "Mailbox synced to the CRM"
+    _order = "user_id, email"
+
+    name = fields.Char(compute="_compute_name", store=True, readonly=False)
+    user_id = fields.Many2one(
+        "res.users", string="Owner", required=True, index=True, ondelete="cascade", default=lambda self: self.env.user
+    )
+    company_id = fields.Many2one("res.company", required=True, default=lambda self: self.env.company)
+    email = fields.Char(required=True)
+    provider = fields.Selection(
+        [("imap", "IMAP"), ("gmail", "Google"), ("microsoft", "Microsoft 365"), ("exchange", "Exchange")],
+        required=True,
+        default="imap",
+    )
+    host = fields.Char("Server")
+    port = fields.Integer(default=993)
+    security = fields.Selection(
+        [("ssl", "SSL/TLS"), ("starttls", "STARTTLS"), ("none", "None (unencrypted)")], default="ssl", required=True
+    )
+    login = fields.Char(help="Defaults to the email address.")
+    # Secrets: readable by system administrators only; owners set them through
+    # password_input and never read them back.
+    password = fields.Char("Stored Password", groups="base.group_system", copy=False)
+    password_input = fields.Char(
+        "Password", compute="_compute_password_input", inverse="_inverse_password_input", copy=False
+    )
+    sync_enabled = fields.Boolean("Sync Emails", default=True)
+    state = fields.Selection(
+        [
+            ("new", "Not synced yet"),
+            ("ok", "Up to date"),
+            ("partial", "Importing"),
+            ("error", "Error"),
+            ("reconnect", "Reconnect needed"),
+        ],
+        default="new",
+        required=True,
+        readonly=True,
+        copy=False,
+    )
+    last_error = fields.Text(readonly=True, copy=False)
+    last_sync_date = fields.Datetime(readonly=True, copy=False)
+    history_start = fields.Date(readonly=True, copy=False, help="Mail older than this is not imported.")
+    folder_ids = fields.One2many("mail.sync.folder", "account_id", readonly=True)
+    indexed_count = fields.Integer("Emails Read", compute="_compute_counts")
+    posted_count = fields.Integer("Emails Synced", compute="_compute_counts")
+    skipped_count = fields.Integer("Emails Skipped", compute="_compute_counts")
+
+    _sql_constraints = [("user_email_uniq", "unique(user_id, email)", "This mailbox is already connected.")]
+
+    @api.depends("email")
+    def _compute_name(self):
+        for account in self:
+            account.name = account.name or account.email
+
+    def _compute_password_input(self):
+        for account in self:
+            account.password_input = False
+
+    def _inverse_password_input(self):
+        for account in self:
+            if account.password_input:
+                account._check_owner()
+                account.sudo().password = account.password_input
+
+    def _compute_counts(self):
+        stats = {}
+        if self.ids:
+            self.env["mail.sync.message"].flush_model()
+            self.env.cr.execute(
+                """SELECT account_id, count(*), count(*) FILTER (WHERE state = 'posted'),
+                          count(*) FILTER (WHERE state IN ('skipped', 'failed'))
+                     FROM mail_sync_message WHERE account_id = ANY(%s) GROUP BY account_id""",
+                [self.ids],
+            )
+            stats = {row[0]: row[1:] for row in self.env.cr.fetchall()}
+        for account in self:
+            account.indexed_count, account.posted_count, account.skipped_count = stats.get(account.id, (0, 0, 0))
+
+    def _check_owner(self):
+        if self.user_id != self.env.user and not self.env.user.has_group("base.group_system"):
+            raise UserError(_("Only the owner of a mailbox can change its credentials."))
+
+    # -- connection ------------------------------------------------------------
+    def _ssl_context(self):
+        # A company mail server with its own certificate authority: the admin can
+        # name its certificate file (tests point it at their Dovecot's).
+        cafile = self.env["ir.config_parameter"].sudo().get_param("mail_lead_sync.ca_file")
+        return ssl.create_default_context(cafile=cafile or None)
+
+    def _imap_settings(self):
+        self.ensure_one()
+        account = self.sudo()
+        if not account.host:
+            raise UserError(_("Set the mail server of %(email)s first.", email=account.email))
+        return ImapSettings(
+            host=account.host,
+            port=account.port,
+            security=account.security,
+            login=account.login or account.email,
+            password=account.password or "",
+            timeout=30,
+            ssl_context=self._ssl_context(),
+        )
+
+    def _owner_addresses(self):
+        user = self.user_id
+        return frozenset(filter(None, (addresses.normalize(a) for a in (self.email, user.login, user.email))))
+
+    def action_test_connection(self):
+        self.ensure_one()
+        try:
+            with ImapMailbox(self._imap_settings()) as box:
+                folders = box.sync_folders()
+        except errors.SyncError as exc:
+            self._record_error(exc)
+            return self._notify(_("Connection failed"), str(exc), "danger")
+        if self.state in ("error", "reconnect"):
+            self.write({"state": "new" if not self.last_sync_date else "ok", "last_error": False})
+        names = ", ".join(f.name for f in folders)
+        return self._notify(_("Connection works"), _("Connected. Folders to sync: %(names)s", names=names), "success")
+
+    def _notify(self, title, message, kind):
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {"title": title, "message": message, "type": kind, "sticky": kind == "danger"},
+        }
+
+    def _record_error(self, exc):
+        state = "reconnect" if isinstance(exc, errors.TokenRejected) else "error"
+        self.write({"state": state, "last_error": str(exc)})
+        _logger.info("mailbox %s: %s (%s)", self.id, exc, getattr(exc, "detail", ""))
+
+    # -- syncing ---------------------------------------------------------------
+    def action_sync_now(self):
+        """Sync synchronously until every selected mailbox is up to date."""
+        for account in self:
+            if not account._sync():
+                raise UserError(_("%(name)s is being synced by another worker right now.", name=account.name))
+        return True
+
+    def action_disable(self):
+        self.write({"sync_enabled": False})
+
+    def action_enable(self):
+        self.write({"sync_enabled": True})
+
+    @api.model
+    def _cron_sync(self):
+        accounts = self.search([("sync_enabled", "=", True), ("state", "!=", "reconnect")], order="last_sync_date asc")
+        cron = self.env["ir.cron"]
+        for done, account in enumerate(accounts, 1):
+            try:
+                account._sync(time_budget=CRON_BUDGET_SECONDS)
+            except Exception:  # one mailbox's bug must not stop the others
+                _logger.exception("mailbox %s: sync failed", account.id)
+                self.env.cr.rollback()
+                account.write({"state": "error", "last_error": _("Unexpected error: see the server log.")})
+            self._commit()
+            cron._notify_progress(done=done, remaining=len(accounts) - done)
+
+    def _commit(self):
+        # Tests run in one transaction that must not be committed.
+        if not getattr(threading.current_thread(), "testing", False):
+            self.env.cr.commit()
+
+    def _lock(self):
+        self.env.cr.execute("SELECT pg_try_advisory_lock(%s, %s)", [LOCK_NAMESPACE, self.id])
+        return self.env.cr.fetchone()[0]
+
+    def _unlock(self):
+        self.env.cr.execute("SELECT pg_advisory_unlock(%s, %s)", [LOCK_NAMESPACE, self.id])
+
+    def _window_start(self):
+        if not self.history_start:
+            months = self.company_id.mail_sync_history_months or 6
+            self.history_start = fields.Date.context_today(self) - relativedelta(months=months)
+        return self.history_start
+
+    def _sync(self, time_budget=None):
+        """Index new mail of every folder and post what matches, one batch per
+        transaction. Returns False when another worker holds this mailbox."""
+        self.ensure_one()
+        if not self._lock():
+            return False
+        try:
+            finished = self._sync_locked(time_budget)
+            self.write(
+                {
+                    "state": "ok" if finished else "partial",
+                    "last_error": False,
+                    "last_sync_date": fields.Datetime.now(),
+                }
+            )
+        except errors.SyncError as exc:
+            self._record_error(exc)
+        finally:
+            self._unlock()
+        return True
+
+    def _sync_locked(self, time_budget):
+        deadline = time.monotonic() + time_budget if time_budget else None
+        since = self._window_start()
+        context = self.env["mail.sync.message"]._match_context(self)
+        Folder = self.env["mail.sync.folder"].sudo()
+        with ImapMailbox(self._imap_settings()) as box:
+            for found in box.sync_folders():
+                folder = self.folder_ids.filtered(lambda f, name=found.name: f.name == name)
+                if not folder:
+                    folder = Folder.create({"account_id": self.id, "name": found.name, "role": found.role})
+                cursor = folder._engine_cursor()
+                if box.is_unchanged(found, cursor):
+                    continue
+                for batch in box.index(found, cursor, since=since, batch_size=BATCH_SIZE):
+                    with self.env.cr.savepoint():
+                        self.env["mail.sync.message"]._process_batch(self, folder, batch, box, context)
+                        folder._store_cursor(batch.cursor, len(batch.entries))
+                    self._commit()
+                    if deadline and time.monotonic() > deadline:
+                        return False
+            self.env["mail.sync.message"]._follow_threads(self, box)
+        return True

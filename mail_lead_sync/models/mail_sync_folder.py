@@ -1,0 +1,37 @@
+from odoo import fields, models
+
+from ..engine.imap import Folder, FolderCursor
+
+
+class MailSyncFolder(models.Model):
+    _name = "mail.sync.folder"
+    _description = "Synced mailbox folder and its read position"
+    _order = "account_id, id"
+
+    account_id = fields.Many2one("mail.sync.account", required=True, ondelete="cascade", index=True)
+    name = fields.Char(required=True, readonly=True)
+    role = fields.Selection([("inbox", "Inbox"), ("sent", "Sent"), ("all", "All Mail")], required=True, readonly=True)
+    # UIDVALIDITY and MODSEQ are unsigned 32/64-bit numbers: kept as JSON, not int4.
+    cursor = fields.Json(readonly=True, copy=False)
+    message_count = fields.Integer("Indexed", readonly=True)
+
+    _sql_constraints = [("account_name_uniq", "unique(account_id, name)", "A folder is listed once per mailbox.")]
+
+    def _engine_folder(self):
+        return Folder(self.name, self.role)
+
+    def _engine_cursor(self):
+        return FolderCursor(**self.cursor) if self.cursor else None
+
+    def _store_cursor(self, cursor, indexed):
+        self.write(
+            {
+                "cursor": {
+                    "uidvalidity": cursor.uidvalidity,
+                    "last_uid": cursor.last_uid,
+                    "uidnext": cursor.uidnext,
+                    "highestmodseq": cursor.highestmodseq,
+                },
+                "message_count": self.message_count + indexed,
+            }
+        )

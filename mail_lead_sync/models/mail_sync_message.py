@@ -1,0 +1,417 @@
+import base64
+import logging
+
+from odoo import _, api, fields, models
+from odoo.tools import email_normalize, formataddr, html_sanitize, plaintext2html
+
+from ..engine import rules
+from ..engine.imap import ImapMailbox
+from ..engine.message import MalformedMessage, parse_message
+
+_logger = logging.getLogger(__name__)
+
+
+class MailSyncMessage(models.Model):
+    """The header index: one row per email per mailbox, enough to match it again
+    later (participants, thread) without reading the mailbox. Written in bulk."""
+
+    _name = "mail.sync.message"
+    _description = "Indexed email header"
+    _order = "date desc, id desc"
+
+    account_id = fields.Many2one("mail.sync.account", required=True, ondelete="cascade", index=True, readonly=True)
+    folder_id = fields.Many2one("mail.sync.folder", required=True, ondelete="cascade", readonly=True)
+    uid = fields.Integer("UID", readonly=True)
+    message_id = fields.Char("Message-ID", required=True, readonly=True)
+    date = fields.Datetime(readonly=True, index=True)
+    subject = fields.Char(readonly=True)
+    from_address = fields.Char(readonly=True)
+    noise = fields.Char(readonly=True, help="Why it looks automatic or bulk.")
+    state = fields.Selection(
+        [("indexed", "Not linked"), ("posted", "Synced"), ("skipped", "Skipped"), ("failed", "Could not be read")],
+        default="indexed",
+        readonly=True,
+    )
+    reason = fields.Char(readonly=True)
+    # Also: participants text[] and thread_ids text[] (see init), matched in SQL.
+
+    _sql_constraints = [
+        ("account_message_uniq", "unique(account_id, message_id)", "An email is indexed once per mailbox."),
+    ]
+
+    def init(self):
+        cr = self.env.cr
+        cr.execute(
+            """
+            ALTER TABLE mail_sync_message ADD COLUMN IF NOT EXISTS participants text[] NOT NULL DEFAULT '{}';
+            ALTER TABLE mail_sync_message ADD COLUMN IF NOT EXISTS thread_ids text[] NOT NULL DEFAULT '{}';
+            CREATE INDEX IF NOT EXISTS mail_sync_message_participants_idx
+                ON mail_sync_message USING gin (participants);
+            CREATE INDEX IF NOT EXISTS mail_sync_message_message_id_idx ON mail_sync_message (message_id);
+            """
+        )
+
+    # -- matching context ------------------------------------------------------
+    @api.model
+    def _match_context(self, account):
+        company = account.company_id
+        return {
+            "rules": company._mail_sync_internal_rules(),
+            "owner": account._owner_addresses(),
+            "skip_noise": company.mail_sync_skip_noise,
+            "max_attachment": (company.mail_sync_attachment_max_mb or 0) * 1024 * 1024,
+        }
+
+    # -- indexing --------------------------------------------------------------
+    @api.model
+    def _process_batch(self, account, folder, batch, box, context):
+        """Index one IMAP batch, match it, fetch and post what matched."""
+        rows = self._insert_index(account, folder, batch, context)
+        fresh = rows
+        if batch.failures:
+            self._insert_failures(account, folder, batch.failures)
+        if not fresh:
+            return
+        decisions = self._decide([entry.record for _row, entry in fresh], account, context)
+        wanted = {entry.uid: row_id for (row_id, entry), d in zip(fresh, decisions, strict=True) if d.posted}
+        self._set_states(
+            [(row_id, "skipped" if d.reason != "no matching record" else "indexed", d.reason)
+             for (row_id, _e), d in zip(fresh, decisions, strict=True) if not d.posted]
+        )  # fmt: skip
+        if wanted:
+            bodies = dict(box.fetch_bodies(folder._engine_folder(), list(wanted)))
+            self._post_bodies(account, [(wanted[uid], bodies.get(uid)) for uid in wanted], context)
+
+    @api.model
+    def _insert_index(self, account, folder, batch, context):
+        """One INSERT for the batch. Returns ``[(row id, entry)]`` for emails not
+        indexed before in this mailbox (a message seen again after a UIDVALIDITY
+        change only gets its new UID)."""
+        if not batch.entries:
+            return []
+        uid = self.env.uid
+        values = []
+        for entry in batch.entries:
+            rec = entry.record
+            participants = rec.participants(include_bcc=rules.owner_sent(rec, context["owner"]))
+            values.append(
+                (
+                    account.id,
+                    folder.id,
+                    entry.uid,
+                    rec.message_id,
+                    rec.date.replace(tzinfo=None) if rec.date else None,
+                    rec.subject[:500],
+                    rec.sender[0].email if rec.sender else None,
+                    rec.noise or None,
+                    participants,
+                    rec.thread_ids,
+                    uid,
+                    uid,
+                )
+            )
+        rows = self.env.cr.execute_values(
+            """
+            INSERT INTO mail_sync_message AS m (account_id, folder_id, uid, message_id, date, subject, from_address,
+                                                noise, participants, thread_ids, create_uid, write_uid,
+                                                create_date, write_date, state)
+            VALUES %s
+            ON CONFLICT (account_id, message_id) DO UPDATE SET uid = EXCLUDED.uid
+                WHERE m.folder_id = EXCLUDED.folder_id
+            RETURNING id, uid, (xmax = 0) AS inserted
+            """,
+            values,
+            template="(%s, %s, %s, %s, %s, %s, %s, %s, %s::text[], %s::text[], %s, %s,"
+            " now() at time zone 'UTC', now() at time zone 'UTC', 'indexed')",
+            fetch=True,
+            page_size=len(values),
+        )
+        self.invalidate_model()
+        by_uid = {entry.uid: entry for entry in batch.entries}
+        return [(row_id, by_uid[row_uid]) for row_id, row_uid, inserted in rows if inserted]
+
+    @api.model
+    def _insert_failures(self, account, folder, failures):
+        """Unreadable emails are kept in the index with their UID and the reason."""
+        self.env.cr.execute_values(
+            """
+            INSERT INTO mail_sync_message (account_id, folder_id, uid, message_id, state, reason,
+                                           create_uid, write_uid, create_date, write_date)
+            VALUES %s ON CONFLICT (account_id, message_id) DO NOTHING
+            """,
+            [
+                (account.id, folder.id, f.uid, f"<uid-{folder.id}-{f.uid}@unreadable>", "failed", f.reason,
+                 self.env.uid, self.env.uid)
+                for f in failures
+            ],
+            template="(%s, %s, %s, %s, %s, %s, %s, %s, now() at time zone 'UTC', now() at time zone 'UTC')",
+        )  # fmt: skip
+
+    def _set_states(self, triples):
+        if triples:
+            self.env.cr.execute_values(
+                "UPDATE mail_sync_message m SET state = v.state, reason = v.reason "
+                "FROM (VALUES %s) AS v(id, state, reason) WHERE m.id = v.id",
+                triples,
+            )
+            self.invalidate_model(["state", "reason"])
+
+    # -- matching --------------------------------------------------------------
+    @api.model
+    def _records_by_address(self, addresses, company):
+        """{address: {(model, id)}} for contacts and active leads carrying it."""
+        found = {}
+        if not addresses:
+            return found
+        self.env.cr.execute(
+            """
+            SELECT p.email_normalized, 'res.partner', p.id FROM res_partner p
+             WHERE p.email_normalized = ANY(%(a)s) AND p.active
+               AND (p.company_id IS NULL OR p.company_id = %(c)s)
+            UNION ALL
+            SELECT l.email_normalized, 'crm.lead', l.id FROM crm_lead l
+             WHERE l.email_normalized = ANY(%(a)s) AND l.active
+               AND (l.company_id IS NULL OR l.company_id = %(c)s)
+            UNION ALL
+            SELECT p.email_normalized, 'crm.lead', l.id FROM crm_lead l JOIN res_partner p ON p.id = l.partner_id
+             WHERE p.email_normalized = ANY(%(a)s) AND l.active
+               AND (l.company_id IS NULL OR l.company_id = %(c)s)
+            """,
+            {"a": list(addresses), "c": company.id},
+        )
+        for address, model, res_id in self.env.cr.fetchall():
+            found.setdefault(address, set()).add((model, res_id))
+        return found
+
+    @api.model
+    def _links_by_message_id(self, message_ids):
+        links = {}
+        if message_ids:
+            self.env.cr.execute(
+                "SELECT message_id, res_model, res_id, address FROM mail_sync_link WHERE message_id = ANY(%s)",
+                [list(message_ids)],
+            )
+            for message_id, model, res_id, address in self.env.cr.fetchall():
+                links.setdefault(message_id, {})[(model, res_id)] = address
+        return links
+
+    @api.model
+    def _decide(self, records, account, context):
+        # Raw SQL below reads contacts, leads and links the ORM may not have written yet.
+        self.env.flush_all()
+        internal = context["rules"]
+        wanted = {a for rec in records for a in rules.external_participants(rec, internal, context["owner"])}
+        by_address = self._records_by_address(wanted, account.company_id)
+        links = self._links_by_message_id({ref for rec in records for ref in rec.thread_ids})
+        return [
+            rules.decide(rec, internal, by_address, links, context["owner"], context["skip_noise"]) for rec in records
+        ]
+
+    # -- posting ---------------------------------------------------------------
+    @api.model
+    def _post_bodies(self, account, rows, context):
+        """Parse the fetched bodies, decide again on the whole message (the body
+        fetch is the source of truth) and post. ``rows``: [(index row id, raw)]."""
+        parsed, states = [], []
+        for row_id, raw in rows:
+            if raw is None:
+                states.append((row_id, "failed", "deleted from the mailbox before it could be read"))
+                continue
+            try:
+                parsed.append((row_id, parse_message(raw, keep_attachment_content=True)))
+            except MalformedMessage as exc:
+                states.append((row_id, "failed", str(exc)))
+        decisions = self._decide([rec for _row, rec in parsed], account, context)
+        items = [(row_id, rec, d) for (row_id, rec), d in zip(parsed, decisions, strict=True)]
+        posted_rows = self._post(account, items, context)
+        for row_id, _rec, d in items:
+            if row_id in posted_rows:
+                states.append((row_id, "posted", d.reason))
+            elif not d.posted:
+                states.append((row_id, "skipped", d.reason))
+            else:
+                states.append((row_id, "posted", "already on every record"))
+        self._set_states(states)
+
+    @api.model
+    def _post(self, account, items, context):
+        """Create the chatter messages of a batch: one create() per model, no
+        notification. Skips what a record already has (same Message-ID synced
+        before, sent from Odoo, or routed by Odoo's gateway). Returns the index
+        rows that produced at least one message."""
+        message_ids = list({rec.message_id for _row, rec, _d in items})
+        present = self._already_present(message_ids)
+        authors = self._authors({rec.sender[0].email for _r, rec, _d in items if rec.sender})
+        subtype_id = self.env["ir.model.data"]._xmlid_to_res_id("mail.mt_comment")
+        by_model, link_values, posted_rows = {}, [], set()
+        for row_id, rec, decision in items:
+            for (model, res_id), address in decision.targets.items():
+                if (rec.message_id, model, res_id) in present:
+                    continue
+                present.add((rec.message_id, model, res_id))
+                by_model.setdefault(model, []).append(
+                    self._message_values(rec, model, res_id, authors, subtype_id, context)
+                )
+                link_values.append(
+                    {
+                        "message_id": rec.message_id,
+                        "res_model": model,
+                        "res_id": res_id,
+                        "address": address,
+                        "reason": decision.reason,
+                        "account_id": account.id,
+                    }
+                )
+                posted_rows.add(row_id)
+        messages = self.env["mail.message"]
+        for model, values_list in by_model.items():
+            messages |= self.env[model].sudo()._message_create(values_list)
+        by_key = {(m.message_id, m.model, m.res_id): m.id for m in messages}
+        for values in link_values:
+            values["mail_message_id"] = by_key.get((values["message_id"], values["res_model"], values["res_id"]))
+        self.env["mail.sync.link"].sudo().create(link_values)
+        return posted_rows
+
+    @api.model
+    def _already_present(self, message_ids):
+        if not message_ids:
+            return set()
+        self.env.flush_all()
+        self.env.cr.execute(
+            """
+            SELECT message_id, model, res_id FROM mail_message
+             WHERE message_id = ANY(%(ids)s) AND model IN ('res.partner', 'crm.lead')
+            UNION
+            SELECT message_id, res_model, res_id FROM mail_sync_link WHERE message_id = ANY(%(ids)s)
+            """,
+            {"ids": message_ids},
+        )
+        return set(self.env.cr.fetchall())
+
+    @api.model
+    def _authors(self, addresses):
+        """The contact each sender is, preferring a user's own partner."""
+        if not addresses:
+            return {}
+        self.env.cr.execute(
+            """
+            SELECT DISTINCT ON (p.email_normalized) p.email_normalized, p.id FROM res_partner p
+              LEFT JOIN res_users u ON u.partner_id = p.id
+             WHERE p.email_normalized = ANY(%s) AND p.active
+             ORDER BY p.email_normalized, u.id IS NULL, p.id
+            """,
+            [list(addresses)],
+        )
+        return dict(self.env.cr.fetchall())
+
+    @api.model
+    def _message_values(self, rec, model, res_id, authors, subtype_id, context):
+        sender = rec.sender[0] if rec.sender else None
+        email_from = formataddr((sender.name, sender.email)) if sender else False
+        body = html_sanitize(rec.body_html) if rec.body_html else plaintext2html(rec.body_text or "")
+        attachments, notes = [], []
+        for att in rec.attachments:
+            if context["max_attachment"] and att.size > context["max_attachment"]:
+                notes.append(
+                    _(
+                        "%(name)s (%(size).1f MB) was not imported: larger than %(max)s MB.",
+                        name=att.name,
+                        size=att.size / 1048576,
+                        max=context["max_attachment"] // 1048576,
+                    )
+                )
+                continue
+            attachments.append(
+                (0, 0, {"name": att.name, "datas": base64.b64encode(att.content or b""), "mimetype": att.content_type,
+                        "res_model": model, "res_id": res_id})
+            )  # fmt: skip
+        if notes:
+            body += plaintext2html("\n".join(notes))
+        return {
+            "model": model,
+            "res_id": res_id,
+            "message_type": "email",
+            "subtype_id": subtype_id,
+            "author_id": authors.get(sender.email) if sender else False,
+            "email_from": email_from,
+            "reply_to": email_from,
+            "subject": rec.subject or False,
+            "body": body,
+            "date": rec.date.replace(tzinfo=None) if rec.date else fields.Datetime.now(),
+            "message_id": rec.message_id,
+            "email_add_signature": False,
+            "attachment_ids": attachments,
+        }
+
+    # -- retroactive linking ---------------------------------------------------
+    @api.model
+    def _cron_link_new_addresses(self):
+        """Post the past emails of addresses new on a contact or lead: found in
+        the index by address, bodies fetched for those emails only."""
+        self.env.flush_all()
+        pending = self.env["mail.sync.pending.address"].sudo().search([], limit=200)
+        if not pending:
+            return
+        wanted = [a for a in pending.mapped("address") if email_normalize(a)]
+        # One mailbox per email is enough: the same email in two mailboxes is
+        # fetched once.
+        self.env.cr.execute(
+            """
+            WITH candidates AS (
+                SELECT DISTINCT ON (m.message_id) m.id, m.uid, m.account_id, m.folder_id
+                  FROM mail_sync_message m JOIN mail_sync_account a ON a.id = m.account_id
+                 WHERE m.participants && %s::text[] AND m.state IN ('indexed', 'skipped', 'posted')
+                   AND (a.history_start IS NULL OR m.date >= a.history_start)
+                 ORDER BY m.message_id, m.id
+            )
+            SELECT account_id, folder_id, array_agg(id), array_agg(uid) FROM candidates
+             GROUP BY account_id, folder_id
+            """,
+            [wanted],
+        )
+        for account_id, folder_id, row_ids, uids in self.env.cr.fetchall():
+            account = self.env["mail.sync.account"].sudo().browse(account_id)
+            folder = self.env["mail.sync.folder"].sudo().browse(folder_id)
+            self._link_rows(account, folder, dict(zip(uids, row_ids, strict=True)))
+            self._follow_threads(account)
+        pending.unlink()
+        self.env["mail.sync.account"]._commit()
+
+    def _link_rows(self, account, folder, row_by_uid, box=None):
+        """Fetch and post index rows of one folder (on ``box`` when one is open)."""
+        context = self._match_context(account)
+        try:
+            if box is None:
+                with ImapMailbox(account._imap_settings()) as box:
+                    bodies = dict(box.fetch_bodies(folder._engine_folder(), list(row_by_uid)))
+            else:
+                bodies = dict(box.fetch_bodies(folder._engine_folder(), list(row_by_uid)))
+        except Exception as exc:  # noqa: BLE001 - an unreachable mailbox waits for the next run
+            _logger.info("mailbox %s: past mail not linked now: %s", account.id, exc)
+            return
+        with self.env.cr.savepoint():
+            self._post_bodies(account, [(row_id, bodies.get(uid)) for uid, row_id in row_by_uid.items()], context)
+
+    @api.model
+    def _follow_threads(self, account, box=None, rounds=5):
+        """Link replies whose original was linked after them (another folder read
+        later, the same batch, a contact address added afterwards): unlinked
+        index rows that name a linked Message-ID are decided again. A few rounds
+        follow chains of replies."""
+        for _round in range(rounds):
+            self.env.flush_all()
+            self.env.cr.execute(
+                """
+                SELECT m.folder_id, array_agg(m.id), array_agg(m.uid) FROM mail_sync_message m
+                 WHERE m.account_id = %s AND m.state = 'indexed' AND m.thread_ids <> '{}'
+                   AND EXISTS (SELECT 1 FROM mail_sync_link l WHERE l.message_id = ANY(m.thread_ids))
+                 GROUP BY m.folder_id
+                """,
+                [account.id],
+            )
+            groups = self.env.cr.fetchall()
+            if not groups:
+                return
+            for folder_id, row_ids, uids in groups:
+                folder = self.env["mail.sync.folder"].sudo().browse(folder_id)
+                self._link_rows(account, folder, dict(zip(uids, row_ids, strict=True)), box)

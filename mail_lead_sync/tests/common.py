@@ -1,0 +1,65 @@
+import datetime
+import email.utils
+import itertools
+
+from odoo.tests import TransactionCase, new_test_user
+
+from .dovecot import DovecotServer
+
+_numbers = itertools.count(1)
+
+
+class MailSyncCase(TransactionCase):
+    """Acme (acme.test) with Bob and Karen as users, Bob's mailbox on a real
+    Dovecot. Each test gets a fresh, empty mailbox for Bob."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.dovecot = DovecotServer().start()
+        cls.addClassCleanup(cls.dovecot.stop)
+        cls.env["ir.config_parameter"].sudo().set_param("mail_lead_sync.ca_file", cls.dovecot.cafile)
+        cls.env.company.write({"email": "info@acme.test", "mail_sync_excluded_domains": "acme.test"})
+        cls.bob = new_test_user(
+            cls.env, login="bob@acme.test", email="bob@acme.test", name="Bob", groups="sales_team.group_sale_salesman"
+        )
+        cls.karen = new_test_user(
+            cls.env, login="karen", email="karen.acme@gmail.test", name="Karen", groups="sales_team.group_sale_salesman"
+        )
+
+    def setUp(self):
+        super().setUp()
+        self.box = self.connect(self.bob)
+
+    def connect(self, user):
+        login = f"{user.login.partition('@')[0]}.{next(_numbers)}@acme.test"
+        password = f"pw-{next(_numbers)}"
+        self.dovecot.add_user(login, password)
+        return self.env["mail.sync.account"].create(
+            {
+                "user_id": user.id,
+                "email": login,
+                "host": self.dovecot.host,
+                "port": self.dovecot.port_ssl,
+                "security": "ssl",
+                "password": password,
+            }
+        )
+
+    def deliver(self, box, folder, sender, to, subject, msgid, cc="", extra="", body="Hello", days_ago=1):
+        date = email.utils.format_datetime(
+            datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(days=days_ago)
+        )
+        headers = [f"From: {sender}", f"To: {to}", f"Subject: {subject}", f"Date: {date}", f"Message-ID: {msgid}"]
+        if cc:
+            headers.append(f"Cc: {cc}")
+        headers.extend(filter(None, extra.split("\n")))
+        raw = ("\r\n".join(headers) + "\r\n\r\n" + body + "\r\n").encode()
+        self.dovecot.append(box.email, folder, raw)
+        return raw
+
+    def synced(self, record):
+        """Synced emails on a record's chatter (email-type messages)."""
+        return self.env["mail.message"].search(
+            [("model", "=", record._name), ("res_id", "=", record.id), ("message_type", "=", "email")]
+        )

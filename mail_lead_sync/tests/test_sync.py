@@ -1,0 +1,192 @@
+from unittest.mock import patch
+
+from odoo.exceptions import AccessError
+from odoo.tests import new_test_user, tagged
+
+from .common import MailSyncCase
+
+
+class SimulatedCrash(BaseException):
+    """A worker killed mid-batch: nothing of ours may catch it."""
+
+
+@tagged("post_install", "-at_install")
+class TestSync(MailSyncCase):
+    def test_acme_table_end_to_end(self):
+        sue = self.env["res.partner"].create({"name": "Sue", "email": "sue.acme@gmail.test"})
+        sue_work = self.env["res.partner"].create({"name": "Sue at Acme", "email": "sue@acme.test"})
+        karen_contact = self.env["res.partner"].search([("email", "=", "karen.acme@gmail.test")], limit=1)
+        self.deliver(self.box, "Sent", "Bob <bob@acme.test>", "Sue <sue@acme.test>", "Domain", "<a1@acme.test>")
+        self.deliver(self.box, "Sent", "Bob <bob@acme.test>", "Sue <sue.acme@gmail.test>", "Gmail", "<a2@acme.test>")
+        self.deliver(self.box, "Sent", "Bob <bob@acme.test>", "Karen <karen.acme@gmail.test>", "User", "<a3@acme.test>")
+        self.box.action_sync_now()
+
+        [message] = self.synced(sue)
+        self.assertFalse(self.synced(sue_work))
+        self.assertFalse(self.synced(karen_contact))
+        self.assertEqual(message.subject, "Gmail")
+        self.assertEqual(message.message_id, "<a2@acme.test>")
+        self.assertEqual(message.author_id, self.bob.partner_id)
+        self.assertEqual(message.email_from, '"Bob" <bob@acme.test>')
+        self.assertIn("Hello", message.body)
+        self.assertEqual(self.box.state, "ok")
+        self.assertEqual(self.box.posted_count, 1)
+
+    def test_reply_from_new_address_follows_the_thread(self):
+        lead = self.env["crm.lead"].create({"name": "Dana's deal", "email_from": "dana@client.test"})
+        self.deliver(self.box, "Sent", "bob@acme.test", "dana@client.test", "Offer", "<offer@acme.test>", days_ago=3)
+        self.deliver(
+            self.box, "INBOX", "Dana <dana.home@mail.test>", "bob@acme.test", "Re: Offer", "<re1@mail.test>",
+            extra="In-Reply-To: <offer@acme.test>\nReferences: <offer@acme.test>",
+        )  # fmt: skip
+        self.box.action_sync_now()
+        self.assertEqual(self.synced(lead).mapped("subject"), ["Re: Offer", "Offer"])
+        link = self.env["mail.sync.link"].search([("message_id", "=", "<re1@mail.test>")])
+        self.assertEqual((link.reason, link.address), ("thread", "dana@client.test"))
+
+    def test_reply_to_two_leads_with_different_addresses_is_not_guessed(self):
+        lead_a = self.env["crm.lead"].create({"name": "A", "email_from": "dana@client.test"})
+        lead_b = self.env["crm.lead"].create({"name": "B", "email_from": "eve@other.test"})
+        self.deliver(self.box, "Sent", "bob@acme.test", "dana@client.test, eve@other.test", "Both", "<both@acme.test>")
+        self.deliver(
+            self.box, "INBOX", "someone@mail.test", "bob@acme.test", "Re: Both", "<re2@mail.test>",
+            extra="In-Reply-To: <both@acme.test>",
+        )  # fmt: skip
+        self.box.action_sync_now()
+        self.assertEqual(self.synced(lead_a).mapped("subject"), ["Both"])
+        self.assertEqual(self.synced(lead_b).mapped("subject"), ["Both"])
+        row = self.env["mail.sync.message"].search([("message_id", "=", "<re2@mail.test>")])
+        self.assertEqual((row.state, row.reason), ("skipped", "ambiguous thread"))
+
+    def test_one_email_on_every_matching_record_once(self):
+        partner = self.env["res.partner"].create({"name": "Dana", "email": "dana@client.test"})
+        lead = self.env["crm.lead"].create({"name": "Deal", "partner_id": partner.id})
+        other = self.env["crm.lead"].create({"name": "Other", "email_from": "DANA@client.test"})
+        lost = self.env["crm.lead"].create({"name": "Lost", "email_from": "dana@client.test", "active": False})
+        self.deliver(
+            self.box, "INBOX", "Dana <dana@client.test>", "bob@acme.test", "Hi", "<hi@client.test>",
+            cc="dana@client.test",
+        )  # fmt: skip
+        self.box.action_sync_now()
+        for record in (partner, lead, other):
+            self.assertEqual(len(self.synced(record)), 1, record.display_name)
+        self.assertFalse(self.synced(lost))
+
+    def test_same_email_in_two_mailboxes_is_posted_once(self):
+        partner = self.env["res.partner"].create({"name": "Dana", "email": "dana@client.test"})
+        karen_box = self.connect(self.karen)
+        for box in (self.box, karen_box):
+            self.deliver(box, "INBOX", "dana@client.test", "bob@acme.test, karen.acme@gmail.test", "Team", "<t@c.test>")
+        (self.box | karen_box).action_sync_now()
+        self.assertEqual(len(self.synced(partner)), 1)
+        self.assertEqual(self.env["mail.sync.link"].search_count([("message_id", "=", "<t@c.test>")]), 1)
+
+    def test_email_already_in_odoo_is_not_posted_again(self):
+        lead = self.env["crm.lead"].create({"name": "Deal", "email_from": "dana@client.test"})
+        sent_from_odoo = lead.message_post(
+            body="Quote attached", message_type="comment", subtype_xmlid="mail.mt_comment"
+        )
+        self.deliver(self.box, "Sent", "bob@acme.test", "dana@client.test", "Quote", sent_from_odoo.message_id)
+        self.box.action_sync_now()
+        self.assertFalse(self.synced(lead))
+        self.assertEqual(self.env["mail.message"].search_count([("message_id", "=", sent_from_odoo.message_id)]), 1)
+
+    def test_history_is_linked_when_a_contact_gets_the_address(self):
+        self.deliver(self.box, "INBOX", "newcomer@client.test", "bob@acme.test", "Hello", "<new@client.test>")
+        self.box.action_sync_now()
+        row = self.env["mail.sync.message"].search([("message_id", "=", "<new@client.test>")])
+        self.assertEqual(row.state, "indexed")
+        partner = self.env["res.partner"].create({"name": "Newcomer", "email": "someone.else@client.test"})
+        partner.email = "Newcomer <NEWCOMER@client.test>"
+        self.assertIn("newcomer@client.test", self.env["mail.sync.pending.address"].sudo().search([]).mapped("address"))
+        self.env["mail.sync.message"]._cron_link_new_addresses()
+        self.assertEqual(self.synced(partner).mapped("subject"), ["Hello"])
+        self.assertFalse(self.env["mail.sync.pending.address"].sudo().search([]))
+
+    def test_sync_sends_nothing_and_changes_no_flag(self):
+        self.env["res.partner"].create({"name": "Dana", "email": "dana@client.test"})
+        self.env["crm.lead"].create({"name": "Deal", "email_from": "dana@client.test", "user_id": self.bob.id})
+        self.deliver(self.box, "INBOX", "dana@client.test", "bob@acme.test", "Unread", "<u@client.test>")
+        flags = self.dovecot.flags(self.box.email, "INBOX")
+        mails, notifications = self.env["mail.mail"].search_count([]), self.env["mail.notification"].search_count([])
+        self.box.action_sync_now()
+        self.assertEqual(self.env["mail.mail"].search_count([]), mails)
+        self.assertEqual(self.env["mail.notification"].search_count([]), notifications)
+        self.assertEqual(self.dovecot.flags(self.box.email, "INBOX"), flags)
+
+    def test_crash_mid_sync_loses_nothing_and_repeats_nothing(self):
+        partner = self.env["res.partner"].create({"name": "Dana", "email": "dana@client.test"})
+        for n in range(5):
+            self.deliver(self.box, "INBOX", "dana@client.test", "bob@acme.test", f"Mail {n}", f"<m{n}@client.test>")
+        Message = type(self.env["mail.sync.message"])
+        real_post, calls = Message._post, []
+
+        def crash_on_second_batch(model, *args, **kwargs):
+            calls.append(1)
+            if len(calls) == 2:
+                raise SimulatedCrash
+            return real_post(model, *args, **kwargs)
+
+        # Not assertRaises: Odoo's rolls back everything done inside it.
+        crashed = False
+        with (
+            patch("odoo.addons.mail_lead_sync.models.mail_sync_account.BATCH_SIZE", 2),
+            patch.object(Message, "_post", crash_on_second_batch),
+        ):
+            try:
+                self.box.action_sync_now()
+            except SimulatedCrash:
+                crashed = True
+        self.assertTrue(crashed)
+        self.assertEqual(len(self.synced(partner)), 2, "the first batch is kept")
+        with patch("odoo.addons.mail_lead_sync.models.mail_sync_account.BATCH_SIZE", 2):
+            self.box.action_sync_now()
+        self.assertEqual(sorted(self.synced(partner).mapped("subject")), [f"Mail {n}" for n in range(5)])
+
+    def test_wrong_password_is_shown_on_the_mailbox(self):
+        self.box.password = "wrong"
+        self.box.action_sync_now()
+        self.assertEqual(self.box.state, "error")
+        self.assertIn("password is wrong", self.box.last_error)
+        result = self.box.action_test_connection()
+        self.assertEqual(result["params"]["type"], "danger")
+
+    def test_synced_message_shows_like_a_posted_email(self):
+        """Batch posting gives the chatter what message_post(message_type='email') would."""
+        lead = self.env["crm.lead"].create({"name": "Deal", "email_from": "dana@client.test"})
+        dana = self.env["res.partner"].create({"name": "Dana", "email": "dana@client.test"})
+        self.deliver(
+            self.box, "INBOX", "Dana <dana@client.test>", "bob@acme.test", "Hi", "<cmp@client.test>", body="Hi Bob"
+        )
+        self.box.action_sync_now()
+        synced = self.synced(lead)
+        posted = lead.message_post(
+            body=synced.body, subject="Hi", message_type="email", author_id=dana.id,
+            email_from='"Dana" <dana@client.test>', subtype_xmlid="mail.mt_comment",
+        )  # fmt: skip
+        shown = ["author_id", "email_from", "subject", "body", "message_type", "subtype_id", "model", "res_id"]
+        self.assertEqual(synced.read(shown)[0] | {"id": 0}, posted.read(shown)[0] | {"id": 0})
+        self.assertFalse(synced.is_internal)
+
+
+@tagged("post_install", "-at_install")
+class TestSyncAccess(MailSyncCase):
+    def test_users_see_only_their_mailboxes_and_nobody_reads_secrets(self):
+        karen_box = self.connect(self.karen)
+        as_bob = self.env["mail.sync.account"].with_user(self.bob)
+        self.assertEqual(as_bob.search([]), self.box)
+        with self.assertRaises(AccessError):
+            karen_box.with_user(self.bob).read(["email"])
+        with self.assertRaises(AccessError):
+            self.box.with_user(self.bob).read(["password"])
+        manager = new_test_user(self.env, login="manager", groups="sales_team.group_sale_manager")
+        self.assertEqual(self.env["mail.sync.account"].with_user(manager).search([]), self.box | karen_box)
+        with self.assertRaises(AccessError):
+            karen_box.with_user(manager).read(["password"])
+        with self.assertRaises(AccessError):
+            karen_box.with_user(manager).write({"host": "evil.test"})
+        # Owners set their password without being able to read it back.
+        self.box.with_user(self.bob).password_input = "new-secret"
+        self.assertEqual(self.box.sudo().password, "new-secret")
+        self.box.invalidate_recordset()  # as a new request would
+        self.assertFalse(self.box.with_user(self.bob).password_input)

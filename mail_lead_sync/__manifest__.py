@@ -16,6 +16,9 @@
         "views/mail_sync_account_views.xml",
         "views/res_config_settings_views.xml",
     ],
+    "assets": {
+        "web.assets_tests": ["mail_lead_sync/static/tests/tours/*.js"],
+    },
     "installable": True,
     "application": False,
 }

@@ -14,6 +14,7 @@
         "security/mail_lead_sync_security.xml",
         "data/ir_cron_data.xml",
         "views/mail_sync_account_views.xml",
+        "views/mail_sync_account_remove_views.xml",
         "views/res_config_settings_views.xml",
     ],
     "assets": {

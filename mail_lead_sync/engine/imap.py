@@ -75,6 +75,7 @@ class IndexBatch:
     failures: list = field(default_factory=list)
     cursor: FolderCursor = None
     reset: bool = False  # UIDVALIDITY changed: the folder is read again from the start
+    remaining: int = 0  # UIDs of this pass still to read after this batch (for progress)
 
 
 def _context(settings):
@@ -278,7 +279,7 @@ class ImapMailbox:
             return
         for i in range(0, len(uids), batch_size):
             chunk = uids[i : i + batch_size]
-            batch = IndexBatch(folder, reset=reset and i == 0)
+            batch = IndexBatch(folder, reset=reset and i == 0, remaining=max(len(uids) - i - batch_size, 0))
             fetched = self._call(self.client.fetch, chunk, items)
             for uid in chunk:
                 data = fetched.get(uid)

@@ -65,6 +65,7 @@ class MailSyncAccount(models.Model):
     last_sync_date = fields.Datetime(readonly=True, copy=False)
     history_start = fields.Date(readonly=True, copy=False, help="Mail older than this is not imported.")
     folder_ids = fields.One2many("mail.sync.folder", "account_id", readonly=True)
+    progress = fields.Integer("History Imported (%)", compute="_compute_progress")
     indexed_count = fields.Integer("Emails Read", compute="_compute_counts")
     posted_count = fields.Integer("Emails Synced", compute="_compute_counts")
     skipped_count = fields.Integer("Emails Skipped", compute="_compute_counts")
@@ -75,6 +76,13 @@ class MailSyncAccount(models.Model):
     def _compute_name(self):
         for account in self:
             account.name = account.name or account.email
+
+    @api.depends("folder_ids.message_count", "folder_ids.remaining_count")
+    def _compute_progress(self):
+        for account in self:
+            done = sum(account.folder_ids.mapped("message_count"))
+            left = sum(account.folder_ids.mapped("remaining_count"))
+            account.progress = 100 if not left else int(100 * done / (done + left))
 
     def _compute_password_input(self):
         for account in self:
@@ -163,6 +171,17 @@ class MailSyncAccount(models.Model):
                 raise UserError(_("%(name)s is being synced by another worker right now.", name=account.name))
         return True
 
+    def action_remove(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": _("Remove %(name)s", name=self.name),
+            "res_model": "mail.sync.account.remove",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_account_id": self.id},
+        }
+
     def action_disable(self):
         self.write({"sync_enabled": False})
 
@@ -238,7 +257,7 @@ class MailSyncAccount(models.Model):
                 for batch in box.index(found, cursor, since=since, batch_size=BATCH_SIZE):
                     with self.env.cr.savepoint():
                         self.env["mail.sync.message"]._process_batch(self, folder, batch, box, context)
-                        folder._store_cursor(batch.cursor, len(batch.entries))
+                        folder._store_cursor(batch.cursor, len(batch.entries), batch.remaining)
                     self._commit()
                     if deadline and time.monotonic() > deadline:
                         return False

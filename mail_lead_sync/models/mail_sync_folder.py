@@ -14,6 +14,7 @@ class MailSyncFolder(models.Model):
     # UIDVALIDITY and MODSEQ are unsigned 32/64-bit numbers: kept as JSON, not int4.
     cursor = fields.Json(readonly=True, copy=False)
     message_count = fields.Integer("Indexed", readonly=True)
+    remaining_count = fields.Integer("Still to Read", readonly=True)
 
     _sql_constraints = [("account_name_uniq", "unique(account_id, name)", "A folder is listed once per mailbox.")]
 
@@ -23,7 +24,7 @@ class MailSyncFolder(models.Model):
     def _engine_cursor(self):
         return FolderCursor(**self.cursor) if self.cursor else None
 
-    def _store_cursor(self, cursor, indexed):
+    def _store_cursor(self, cursor, indexed, remaining):
         self.write(
             {
                 "cursor": {
@@ -33,5 +34,6 @@ class MailSyncFolder(models.Model):
                     "highestmodseq": cursor.highestmodseq,
                 },
                 "message_count": self.message_count + indexed,
+                "remaining_count": remaining,
             }
         )

@@ -190,3 +190,31 @@ class TestSyncAccess(MailSyncCase):
         self.assertEqual(self.box.sudo().password, "new-secret")
         self.box.invalidate_recordset()  # as a new request would
         self.assertFalse(self.box.with_user(self.bob).password_input)
+
+
+@tagged("post_install", "-at_install")
+class TestRemoveMailbox(MailSyncCase):
+    def _synced_box(self):
+        partner = self.env["res.partner"].create({"name": "Dana", "email": "dana@client.test"})
+        self.deliver(self.box, "INBOX", "dana@client.test", "bob@acme.test", "Hi", "<rm@client.test>")
+        self.box.action_sync_now()
+        self.assertEqual(len(self.synced(partner)), 1)
+        self.assertEqual(self.box.progress, 100)
+        return partner
+
+    def _remove(self, choice):
+        wizard = self.env["mail.sync.account.remove"].create({"account_id": self.box.id, "keep_messages": choice})
+        self.assertEqual(wizard.synced_count, 1)
+        wizard.action_confirm()
+        self.assertFalse(self.box.exists())
+
+    def test_remove_and_keep(self):
+        partner = self._synced_box()
+        self._remove("keep")
+        self.assertEqual(len(self.synced(partner)), 1)
+
+    def test_remove_and_delete(self):
+        partner = self._synced_box()
+        self._remove("delete")
+        self.assertFalse(self.synced(partner))
+        self.assertFalse(self.env["mail.sync.link"].search([("message_id", "=", "<rm@client.test>")]))

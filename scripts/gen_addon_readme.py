@@ -13,6 +13,7 @@ import sys
 ADDON = pathlib.Path(__file__).resolve().parent.parent / "mail_lead_sync"
 SECTIONS = [
     ("DESCRIPTION.md", None),
+    ("INSTALL.md", "Installation"),
     ("CONFIGURE.md", "Configuration"),
     ("USAGE.md", "Usage"),
     ("ROADMAP.md", "Known issues / Roadmap"),

@@ -1,5 +1,6 @@
 import base64
 import logging
+import time
 
 from odoo import _, api, fields, models
 from odoo.tools import email_normalize, formataddr, html_sanitize, plaintext2html
@@ -345,14 +346,32 @@ class MailSyncMessage(models.Model):
 
     # -- retroactive linking ---------------------------------------------------
     @api.model
-    def _cron_link_new_addresses(self):
+    def _cron_link_new_addresses(self, chunk=200, time_budget=240):
         """Post the past emails of addresses new on a contact or lead: found in
-        the index by address, bodies fetched for those emails only."""
-        self.env.flush_all()
-        pending = self.env["mail.sync.pending.address"].sudo().search([], limit=200)
-        if not pending:
-            return
-        wanted = [a for a in pending.mapped("address") if email_normalize(a)]
+        the index by address, bodies fetched for those emails only. Works through
+        the queue in chunks, one transaction each; asks to run again when its time
+        is up."""
+        deadline = time.monotonic() + time_budget
+        Pending = self.env["mail.sync.pending.address"].sudo()
+        cron = self.env["ir.cron"]
+        done = 0
+        while True:
+            self.env.flush_all()
+            pending = Pending.search([], limit=chunk)
+            if not pending:
+                return
+            self._link_addresses([a for a in pending.mapped("address") if email_normalize(a)])
+            pending.unlink()
+            self.env["mail.sync.account"]._commit()
+            done += len(pending)
+            remaining = Pending.search_count([])
+            cron._notify_progress(done=done, remaining=remaining)
+            if remaining and time.monotonic() > deadline:
+                self.env.ref("mail_lead_sync.ir_cron_mail_sync_link").sudo()._trigger()
+                return
+
+    @api.model
+    def _link_addresses(self, addresses):
         # One mailbox per email is enough: the same email in two mailboxes is
         # fetched once.
         self.env.cr.execute(
@@ -367,15 +386,13 @@ class MailSyncMessage(models.Model):
             SELECT account_id, folder_id, array_agg(id), array_agg(uid) FROM candidates
              GROUP BY account_id, folder_id
             """,
-            [wanted],
+            [addresses],
         )
         for account_id, folder_id, row_ids, uids in self.env.cr.fetchall():
             account = self.env["mail.sync.account"].sudo().browse(account_id)
             folder = self.env["mail.sync.folder"].sudo().browse(folder_id)
             self._link_rows(account, folder, dict(zip(uids, row_ids, strict=True)))
             self._follow_threads(account)
-        pending.unlink()
-        self.env["mail.sync.account"]._commit()
 
     def _link_rows(self, account, folder, row_by_uid, box=None):
         """Fetch and post index rows of one folder (on ``box`` when one is open)."""

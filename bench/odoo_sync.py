@@ -33,7 +33,7 @@ LOGIN, PASSWORD = "bench@acme.test", "bench-password"
 WORDS = ("offer", "quote", "meeting", "invoice", "renewal", "pricing", "demo", "contract", "order", "question")
 
 
-def generate(count, match, contacts, late, seed=11, inbound_only=False):
+def generate(count, match, contacts, late, seed=11, inbound_only=False, prefix="odoo-bench"):
     """``match`` of the emails involve a contact; 1 in 100 involves ``late``,
     an address no record has yet (for the retroactive link)."""
     rnd = random.Random(seed)
@@ -50,7 +50,7 @@ def generate(count, match, contacts, late, seed=11, inbound_only=False):
         yield (
             f"From: <{sender}>\r\nTo: <{to}>\r\nSubject: {subject}\r\n"
             f"Date: Mon, {1 + n % 28:02d} Sep 2026 10:{n % 60:02d}:00 +0000\r\n"
-            f"Message-ID: <odoo-bench.{n}@client.test>\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n{body}\r\n"
+            f"Message-ID: <{prefix}.{n}@client.test>\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n{body}\r\n"
         ).encode()
 
 
@@ -141,8 +141,10 @@ def main():
             fetch_login = "fetch@acme.test"
             server.add_user(fetch_login, PASSWORD)
             # Every email from its own sender: Odoo's loop guard drops bursts from
-            # one address, which would make its fetcher look faster than it is.
-            server.append_many(fetch_login, "INBOX", generate(args.fetchmail, 0, contacts, late, inbound_only=True))
+            # one address, and any Message-ID it has seen: new ids, new senders.
+            server.append_many(
+                fetch_login, "INBOX", generate(args.fetchmail, 0, contacts, late, inbound_only=True, prefix="fetch")
+            )
             with registry.cursor() as cr:
                 env = api.Environment(cr, SUPERUSER_ID, {})
                 fetcher = env["fetchmail.server"].create(

@@ -1,4 +1,5 @@
 import base64
+import datetime
 import logging
 import time
 
@@ -245,6 +246,8 @@ class MailSyncMessage(models.Model):
         authors = self._authors({rec.sender[0].email for _r, rec, _d in items if rec.sender})
         subtype_id = self.env["ir.model.data"]._xmlid_to_res_id("mail.mt_comment")
         by_model, link_values, posted_rows = {}, [], set()
+        # Odoo's chatter lists messages by creation order: create oldest first.
+        items = sorted(items, key=lambda item: item[1].date or datetime.datetime.max.replace(tzinfo=datetime.UTC))
         for row_id, rec, decision in items:
             for (model, res_id), address in decision.targets.items():
                 if (rec.message_id, model, res_id) in present:

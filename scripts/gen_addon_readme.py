@@ -33,6 +33,12 @@ def render():
         if heading:
             out += [heading, "=" * len(heading), ""]
         out += [path.read_text().strip(), ""]
+    shots = sorted((ADDON / "static" / "description").glob("*.png"))
+    shots = [p for p in shots if p.name != "icon.png"]
+    if shots:
+        out += ["Screenshots", "===========", ""]
+        for shot in shots:
+            out += [f".. image:: static/description/{shot.name}", f"   :alt: {shot.stem}", ""]
     out += ["License", "=======", "", f"{manifest['license']}. Version {manifest['version']}.", ""]
     return "\n".join(out)
 

@@ -21,6 +21,12 @@ class ResCompany(models.Model):
         "contact address finds its past conversations.",
     )
 
+    mail_sync_exclude_users = fields.Boolean(
+        string="Exclude Internal Users",
+        default=True,
+        help="Treat every address of an internal user (login, email, connected mailboxes) as internal, "
+        "whatever its domain, so mail among coworkers is never synced.",
+    )
     mail_sync_skip_noise = fields.Boolean(
         string="Skip Automatic and Bulk Mail",
         default=True,
@@ -49,6 +55,8 @@ class ResCompany(models.Model):
         """The company's domains plus every address of an internal user of the
         database (login, email, connected mailboxes), whatever its domain."""
         self.ensure_one()
+        if not self.mail_sync_exclude_users:
+            return rules.InternalRules.build(self._mail_sync_excluded_domain_set())
         self.env.cr.execute(
             """
             SELECT u.login, p.email FROM res_users u JOIN res_partner p ON p.id = u.partner_id

@@ -1,3 +1,7 @@
+import email.mime.application
+import email.mime.multipart
+import email.mime.text
+import email.utils
 from unittest.mock import patch
 
 from odoo.exceptions import AccessError
@@ -143,6 +147,38 @@ class TestSync(MailSyncCase):
         with patch("odoo.addons.mail_lead_sync.models.mail_sync_account.BATCH_SIZE", 2):
             self.box.action_sync_now()
         self.assertEqual(sorted(self.synced(partner).mapped("subject")), [f"Mail {n}" for n in range(5)])
+
+    def test_attachments_html_and_size_cap(self):
+        self.env.company.mail_sync_attachment_max_mb = 1
+        partner = self.env["res.partner"].create({"name": "Dana", "email": "dana@client.test"})
+        msg = email.mime.multipart.MIMEMultipart("mixed")
+        msg["From"], msg["To"], msg["Subject"] = "dana@client.test", "bob@acme.test", "Files"
+        msg["Message-ID"], msg["Date"] = "<files@client.test>", email.utils.formatdate()
+        msg.attach(email.mime.text.MIMEText('<p>See <b>files</b></p><script>alert("x")</script>', "html"))
+        for name, size in (("small.pdf", 2000), ("huge.zip", 1_500_000)):
+            part = email.mime.application.MIMEApplication(b"x" * size)
+            part.add_header("Content-Disposition", "attachment", filename=name)
+            msg.attach(part)
+        self.dovecot.append(self.box.email, "INBOX", msg.as_bytes())
+        self.box.action_sync_now()
+        [message] = self.synced(partner)
+        self.assertEqual(message.attachment_ids.mapped("name"), ["small.pdf"])
+        self.assertEqual(message.attachment_ids.file_size, 2000)
+        self.assertEqual((message.attachment_ids.res_model, message.attachment_ids.res_id), ("res.partner", partner.id))
+        self.assertIn("<b>files</b>", message.body)
+        self.assertNotIn("<script", message.body)
+        self.assertIn("huge.zip (1.4 MB) was not imported: larger than 1 MB.", message.body)
+
+    def test_coworkers_personal_addresses_can_be_synced_when_asked(self):
+        karen_contact = self.env["res.partner"].create({"name": "Karen (private)", "email": "karen.acme@gmail.test"})
+        self.deliver(self.box, "Sent", "bob@acme.test", "karen.acme@gmail.test", "Lunch", "<lunch@acme.test>")
+        self.box.action_sync_now()
+        self.assertFalse(self.synced(karen_contact))
+        self.env.company.mail_sync_exclude_users = False
+        self.env["mail.sync.message"].search([("message_id", "=", "<lunch@acme.test>")]).unlink()
+        self.box.folder_ids.cursor = False
+        self.box.action_sync_now()
+        self.assertEqual(len(self.synced(karen_contact)), 1)
 
     def test_wrong_password_is_shown_on_the_mailbox(self):
         self.box.password = "wrong"

@@ -245,10 +245,11 @@ class MailSyncAccount(models.Model):
         deadline = time.monotonic() + time_budget if time_budget else None
         since = self._window_start()
         context = self.env["mail.sync.message"]._match_context(self)
+        # Cursors are the sync's own bookkeeping: users may read them, not write them.
         Folder = self.env["mail.sync.folder"].sudo()
         with ImapMailbox(self._imap_settings()) as box:
             for found in box.sync_folders():
-                folder = self.folder_ids.filtered(lambda f, name=found.name: f.name == name)
+                folder = self.sudo().folder_ids.filtered(lambda f, name=found.name: f.name == name)
                 if not folder:
                     folder = Folder.create({"account_id": self.id, "name": found.name, "role": found.role})
                 cursor = folder._engine_cursor()

@@ -222,6 +222,15 @@ class TestSyncAccess(MailSyncCase):
             karen_box.with_user(manager).read(["password"])
         with self.assertRaises(AccessError):
             karen_box.with_user(manager).write({"host": "evil.test"})
+        # A salesperson syncs their own mailbox (cursors and index are written for them).
+        partner = self.env["res.partner"].create({"name": "Dana", "email": "dana@client.test"})
+        self.deliver(self.box, "INBOX", "dana@client.test", "bob@acme.test", "Mine", "<mine@client.test>")
+        self.box.with_user(self.bob).action_sync_now()
+        self.deliver(self.box, "INBOX", "dana@client.test", "bob@acme.test", "Mine too", "<mine2@client.test>")
+        self.box.with_user(self.bob).action_sync_now()  # existing folders: their cursors move on
+        self.assertEqual(self.box.state, "ok")
+        self.assertEqual(sorted(self.synced(partner).mapped("subject")), ["Mine", "Mine too"])
+        self.box.with_user(self.bob).action_test_connection()
         # Owners set their password without being able to read it back.
         self.box.with_user(self.bob).password_input = "new-secret"
         self.assertEqual(self.box.sudo().password, "new-secret")

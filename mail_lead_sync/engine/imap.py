@@ -160,20 +160,40 @@ class ImapMailbox:
     def __exit__(self, *exc_info):
         self.close()
 
+    def probe(self):
+        """Connect and secure the connection without logging in: is there an IMAP
+        server at these settings? Returns its capabilities."""
+        s = self.settings
+        try:
+            client = self._open()
+            capabilities = frozenset(client.capabilities())
+            client.logout()
+            return capabilities
+        except Exception as exc:
+            error = _translate(exc, s)
+            if error is None:
+                raise
+            raise error from exc
+
+    def _open(self):
+        s = self.settings
+        client = imapclient.IMAPClient(
+            s.host,
+            port=s.port,
+            ssl=s.security == "ssl",
+            ssl_context=_context(s) if s.security == "ssl" else None,
+            timeout=s.timeout,
+        )
+        # Aware datetimes for INTERNALDATE (default is naive local time).
+        client.normalise_times = False
+        if s.security == "starttls":
+            client.starttls(_context(s))
+        return client
+
     def connect(self):
         s = self.settings
         try:
-            client = imapclient.IMAPClient(
-                s.host,
-                port=s.port,
-                ssl=s.security == "ssl",
-                ssl_context=_context(s) if s.security == "ssl" else None,
-                timeout=s.timeout,
-            )
-            # Aware datetimes for INTERNALDATE (default is naive local time).
-            client.normalise_times = False
-            if s.security == "starttls":
-                client.starttls(_context(s))
+            client = self._open()
             if s.access_token:
                 client.oauth2_login(s.login, s.access_token)
             else:

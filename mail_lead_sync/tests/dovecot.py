@@ -154,12 +154,13 @@ class DovecotServer:
 
     host = "127.0.0.1"
 
-    def __init__(self, root_dir=None, oauth_introspection_url=None):
+    def __init__(self, root_dir=None, oauth_introspection_url=None, ports=None):
         # Dovecot's processes run as nobody and must reach every path: use a
         # private directory of our own rather than a root-only pytest tmp dir.
         self.root = pathlib.Path(root_dir or tempfile.mkdtemp(prefix="mls-dovecot-"))
         self._own_root = root_dir is None
         self.oauth_introspection_url = oauth_introspection_url
+        self.fixed_ports = ports  # (plain, ssl), e.g. the standard (143, 993); default: free ones
         self.port_plain = self.port_ssl = None
         self.users = {}
         self._pw = pwd.getpwnam(MAIL_USER)
@@ -196,7 +197,7 @@ class DovecotServer:
             self._chown(self.root / sub)
         (self.root / "users").mkdir(exist_ok=True)
         self._write_certificate()
-        self.port_plain, self.port_ssl = free_port(), free_port()
+        self.port_plain, self.port_ssl = self.fixed_ports or (free_port(), free_port())
         mechanisms = "plain login"
         oauth_passdb = ""
         if self.oauth_introspection_url:

@@ -1,0 +1,157 @@
+"""Settings auto-detection against a DNS server, an autoconfig web server and
+Dovecot servers, all on 127.0.0.1: no lookup or connection leaves the machine."""
+
+import socket
+import ssl
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import dns.exception
+import pytest
+
+from mail_lead_sync.engine import autodetect, errors
+from mail_lead_sync.tests.dns_server import DnsServer
+from mail_lead_sync.tests.dovecot import DovecotServer
+
+AUTOCONFIG = """<?xml version="1.0"?>
+<clientConfig version="1.1"><emailProvider id="{domain}">
+  <incomingServer type="pop3"><hostname>pop.{domain}</hostname><port>995</port><socketType>SSL</socketType>
+    <username>%EMAILADDRESS%</username></incomingServer>
+  <incomingServer type="imap"><hostname>mail.{domain}</hostname><port>{port}</port><socketType>SSL</socketType>
+    <username>%EMAILLOCALPART%</username></incomingServer>
+</emailProvider></clientConfig>"""
+
+
+class AutoconfigServer:
+    """Serves autoconfig documents by (Host, path), like a provider's web server."""
+
+    def __init__(self):
+        self.documents = {}
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_GET(self):
+                body = server.documents.get((self.headers["Host"], self.path.split("?")[0]))
+                self.send_response(200 if body else 404)
+                self.end_headers()
+                self.wfile.write((body or "").encode())
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+        self.port = self.httpd.server_address[1]
+
+
+@pytest.fixture(scope="module")
+def standard_dovecot():
+    """A Dovecot on the standard ports 143 and 993, for the guesses."""
+    with DovecotServer(ports=(143, 993)) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def net(dovecot):
+    dns_server = DnsServer().start()
+    web = AutoconfigServer()
+    yield dns_server, web
+    web.httpd.shutdown()
+    dns_server.stop()
+
+
+def detector(net, cafile):
+    dns_server, web = net
+    resolver = dns_server.resolver()
+
+    def address_of(host):
+        # The test's DNS server maps names to loopback; unknown names fail here,
+        # never through the system's resolver.
+        try:
+            return resolver.resolve(host, "A")[0].address
+        except dns.exception.DNSException as exc:
+            raise errors.HostNotFound(f"No mail server named {host} was found: check the server name.") from exc
+
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        no_https = closed.getsockname()[1]
+    return autodetect.Detector(
+        resolver, http_port=web.port, https_port=no_https, ssl_context=ssl.create_default_context(cafile=cafile),
+        timeout=2, address_of=address_of,
+    )  # fmt: skip
+
+
+def test_known_provider_by_domain(net, dovecot):
+    detection = detector(net, dovecot.cafile).detect("Dana <Dana@GMail.com>")
+    assert detection.provider.key == "gmail" and detection.provider.oauth == "google"
+    assert detection.candidates[0] == autodetect.Candidate("imap.gmail.com", 993, "ssl", "provider")
+    assert detection.found is None  # imap.gmail.com is not on this machine: nothing pretends it is
+    assert "imap.gmail.com:993" in detection.explain()
+
+
+@pytest.mark.parametrize(
+    ("mx", "provider"),
+    [
+        ("aspmx.l.google.com.", "gmail"),
+        ("acme-test.mail.protection.outlook.com.", "microsoft"),
+        ("mx.acme.test.", None),
+    ],
+)
+def test_company_domain_recognized_by_its_mx(net, dovecot, mx, provider):
+    dns_server, _web = net
+    domain = f"mx-{provider}.test"
+    dns_server.add(domain, "MX", f"10 {mx}")
+    found = detector(net, dovecot.cafile).provider_for(domain)
+    assert (found.key if found else None) == provider
+
+
+def test_autoconfig_document(net, dovecot):
+    dns_server, web = net
+    dns_server.add("autoconfig.auto.test", "A", "127.0.0.1")
+    dns_server.add("mail.auto.test", "A", "127.0.0.1")
+    web.documents[("autoconfig.auto.test", "/mail/config-v1.1.xml")] = AUTOCONFIG.format(
+        domain="auto.test", port=dovecot.port_ssl
+    )
+    detection = detector(net, dovecot.cafile).detect("dana@auto.test")
+    assert detection.found == autodetect.Candidate("mail.auto.test", dovecot.port_ssl, "ssl", "autoconfig", "localpart")
+    assert detection.login == "dana"
+
+
+def test_well_known_autoconfig_on_the_domain(net, dovecot):
+    dns_server, web = net
+    dns_server.add("known.test", "A", "127.0.0.1")
+    dns_server.add("mail.known.test", "A", "127.0.0.1")
+    web.documents[("known.test", "/.well-known/autoconfig/mail/config-v1.1.xml")] = AUTOCONFIG.format(
+        domain="known.test", port=dovecot.port_ssl
+    )
+    assert detector(net, dovecot.cafile).detect("eve@known.test").found.source == "autoconfig"
+
+
+def test_srv_records(net, dovecot):
+    dns_server, _web = net
+    dns_server.add("_imaps._tcp.srv.test", "SRV", "0 0 0 .")  # "no such service" (RFC 2782)...
+    dns_server.add("_imap._tcp.srv.test", "SRV", f"0 1 {dovecot.port_plain} imap.srv.test.")  # ...but STARTTLS
+    dns_server.add("imap.srv.test", "A", "127.0.0.1")
+    detection = detector(net, dovecot.cafile).detect("eve@srv.test")
+    assert detection.found == autodetect.Candidate("imap.srv.test", dovecot.port_plain, "starttls", "srv")
+
+
+def test_guess_on_the_standard_port(net, standard_dovecot):
+    dns_server, _web = net
+    dns_server.add("mail.guess.test", "A", "127.0.0.1")
+    detection = detector(net, standard_dovecot.cafile).detect("eve@guess.test")
+    assert detection.found == autodetect.Candidate("mail.guess.test", 993, "ssl", "guess")
+    assert detection.tried[0][0] == autodetect.Candidate("imap.guess.test", 993, "ssl", "guess")
+
+
+def test_nothing_found_says_what_was_tried(net, dovecot):
+    detection = detector(net, dovecot.cafile).detect("eve@nowhere.test")
+    assert detection.found is None
+    text = detection.explain()
+    assert "No mail server named imap.nowhere.test was found" in text
+    assert "Enter the server settings by hand." in text
+
+
+def test_autoconfig_parsing_ignores_broken_documents():
+    assert autodetect.parse_autoconfig(b"<not xml") == []
+    assert autodetect.parse_autoconfig(b"<clientConfig><incomingServer type='imap'/></clientConfig>") == []

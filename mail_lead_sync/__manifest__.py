@@ -8,11 +8,12 @@
     "author": "mail_lead_sync developers",
     "website": "https://github.com/mail-lead-sync/mail_lead_sync",
     "depends": ["crm"],
-    "external_dependencies": {"python": ["imapclient", "idna"]},
+    "external_dependencies": {"python": ["imapclient", "idna", "dnspython"]},
     "data": [
         "security/ir.model.access.csv",
         "security/mail_lead_sync_security.xml",
         "data/ir_cron_data.xml",
+        "views/mail_sync_account_wizard_views.xml",
         "views/mail_sync_account_views.xml",
         "views/mail_sync_account_remove_views.xml",
         "views/res_config_settings_views.xml",

@@ -1,1 +1,1 @@
-from . import mail_sync_account_remove
+from . import mail_sync_account_remove, mail_sync_account_wizard

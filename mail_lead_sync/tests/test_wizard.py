@@ -1,0 +1,87 @@
+import ssl
+from unittest.mock import patch
+
+import dns.exception
+
+from odoo.tests import TransactionCase, tagged
+
+from ..engine import errors
+from ..engine.autodetect import Detector
+from .dns_server import DnsServer
+from .dovecot import DovecotServer
+
+
+@tagged("post_install", "-at_install")
+class TestAddMailboxWizard(TransactionCase):
+    """The wizard with the real detector, pointed at a DNS server on loopback,
+    and a real Dovecot."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.dovecot = DovecotServer().start()
+        cls.addClassCleanup(cls.dovecot.stop)
+        cls.dns = DnsServer().start()
+        cls.addClassCleanup(cls.dns.stop)
+        cls.dovecot.add_user("dana@srv.test", "right")
+        cls.dns.add("_imaps._tcp.srv.test", "SRV", f"0 1 {cls.dovecot.port_ssl} imap.srv.test.")
+        cls.dns.add("imap.srv.test", "A", "127.0.0.1")
+        cls.env["ir.config_parameter"].sudo().set_param("mail_lead_sync.ca_file", cls.dovecot.cafile)
+
+    def setUp(self):
+        super().setUp()
+        resolver = self.dns.resolver()
+
+        def address_of(host):
+            if host.replace(".", "").isdigit():
+                return host  # an address already
+            try:
+                return resolver.resolve(host, "A")[0].address
+            except dns.exception.DNSException as exc:
+                raise errors.HostNotFound(f"No mail server named {host} was found: check the server name.") from exc
+
+        detector = Detector(
+            resolver, ssl_context=ssl.create_default_context(cafile=self.dovecot.cafile), timeout=2,
+            address_of=address_of,
+        )  # fmt: skip
+        patcher = patch.object(type(self.env["mail.sync.account.wizard"]), "_detector", lambda self: detector)
+        patcher.start()
+        self.addCleanup(patcher.stop)
+
+    def wizard(self, email, password):
+        return self.env["mail.sync.account.wizard"].create({"email": email, "password": password})
+
+    def test_detected_and_connected(self):
+        wizard = self.wizard("Dana <dana@srv.test>", "right")
+        action = wizard.action_detect()
+        account = self.env["mail.sync.account"].browse(action["res_id"])
+        self.assertEqual(action["res_model"], "mail.sync.account")
+        self.assertEqual(
+            (account.email, account.host, account.port, account.security),
+            ("dana@srv.test", "imap.srv.test", self.dovecot.port_ssl, "ssl"),
+        )
+        self.assertEqual(account.sudo().password, "right")
+        self.assertFalse(account.login)  # the address itself
+
+    def test_nothing_found_shows_the_server_fields_and_why(self):
+        wizard = self.wizard("eve@nowhere.test", "x")
+        wizard.action_detect()
+        self.assertEqual(wizard.step, "manual")
+        self.assertEqual(wizard.host, "imap.nowhere.test")
+        self.assertIn("No mail server named imap.nowhere.test was found", wizard.message)
+        self.assertFalse(self.env["mail.sync.account"].search([("email", "=", "eve@nowhere.test")]))
+
+    def test_wrong_password_in_plain_words(self):
+        wizard = self.wizard("dana@srv.test", "wrong")
+        wizard.write({"host": "127.0.0.1", "port": self.dovecot.port_ssl, "security": "ssl", "step": "manual"})
+        wizard.action_connect()
+        self.assertIn("password is wrong", wizard.message)
+        wizard.provider_name = "Google"
+        wizard.action_connect()
+        self.assertIn("Google says the password is wrong", wizard.message)
+        self.assertIn("app password", wizard.message)
+
+    def test_not_an_address(self):
+        wizard = self.wizard("not an address", "x")
+        wizard.action_detect()
+        self.assertIn("is not an email address", wizard.message)

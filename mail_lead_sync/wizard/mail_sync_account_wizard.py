@@ -1,0 +1,113 @@
+from odoo import _, api, fields, models
+
+from ..engine import addresses, errors
+from ..engine.autodetect import Detector
+from ..engine.imap import ImapMailbox, ImapSettings
+
+
+class MailSyncAccountWizard(models.TransientModel):
+    """Add a mailbox from its address and password: the server is found, tested
+    and connected; when it cannot be found, the server fields and the reason."""
+
+    _name = "mail.sync.account.wizard"
+    _description = "Add a mailbox"
+
+    email = fields.Char(required=True)
+    password = fields.Char()
+    sync_enabled = fields.Boolean("Sync Emails", default=True)
+    step = fields.Selection([("address", "Address"), ("manual", "Server settings")], default="address")
+    provider_name = fields.Char(readonly=True)
+    host = fields.Char("Server")
+    port = fields.Integer(default=993)
+    security = fields.Selection(
+        [("ssl", "SSL/TLS"), ("starttls", "STARTTLS"), ("none", "None (unencrypted)")], default="ssl"
+    )
+    login = fields.Char()
+    message = fields.Text(readonly=True)
+
+    @api.model
+    def _detector(self):
+        """The detector to use (tests give one pointed at their loopback DNS)."""
+        account = self.env["mail.sync.account"]
+        return Detector(ssl_context=account._ssl_context())
+
+    def _reopen(self, **values):
+        self.write(values)
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": self._name,
+            "res_id": self.id,
+            "view_mode": "form",
+            "target": "new",
+            "name": _("Add a Mailbox"),
+        }
+
+    def action_detect(self):
+        self.ensure_one()
+        email = addresses.normalize(self.email or "")
+        if not email:
+            return self._reopen(message=_("%(value)s is not an email address.", value=self.email))
+        detection = self._detector().detect(email)
+        provider = detection.provider
+        if not detection.found:
+            return self._reopen(
+                step="manual",
+                provider_name=provider.name if provider else False,
+                host=f"imap.{addresses.domain_of(email)}",
+                login=email,
+                message=detection.explain(),
+            )
+        found = detection.found
+        self.write(
+            {
+                "provider_name": provider.name if provider else False,
+                "host": found.host,
+                "port": found.port,
+                "security": found.security,
+                "login": detection.login,
+            }
+        )
+        return self.action_connect()
+
+    def action_connect(self):
+        """Log in with these settings; on success create the mailbox and open it."""
+        self.ensure_one()
+        email = addresses.normalize(self.email or "") or self.email
+        try:
+            # The same name-to-address mapping as detection used.
+            settings = ImapSettings(
+                host=self._detector().address_of(self.host or ""), port=self.port, security=self.security,
+                login=self.login or email, password=self.password or "", timeout=15,
+                ssl_context=self.env["mail.sync.account"]._ssl_context(),
+            )  # fmt: skip
+            with ImapMailbox(settings):
+                pass
+        except errors.SyncError as exc:
+            return self._reopen(step="manual", message=self._explain(exc))
+        account = self.env["mail.sync.account"].create(
+            {
+                "email": email,
+                "host": self.host,
+                "port": self.port,
+                "security": self.security,
+                "login": self.login if self.login != email else False,
+                "password_input": self.password,
+                "sync_enabled": self.sync_enabled,
+            }
+        )
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": "mail.sync.account",
+            "res_id": account.id,
+            "view_mode": "form",
+            "target": "current",
+        }
+
+    def _explain(self, exc):
+        if isinstance(exc, errors.AuthenticationFailed) and self.provider_name:
+            return _(
+                "%(provider)s says the password is wrong. If the account uses 2-step verification, "
+                "create an app password in its security settings and use it here.",
+                provider=self.provider_name,
+            )
+        return str(exc)

@@ -1,4 +1,7 @@
+import datetime
+import json
 import logging
+import secrets
 import ssl
 import threading
 import time
@@ -7,8 +10,10 @@ from dateutil.relativedelta import relativedelta
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools import consteq
+from odoo.tools.misc import hmac
 
-from ..engine import addresses, errors
+from ..engine import addresses, errors, oauth
 from ..engine.imap import ImapMailbox, ImapSettings
 
 _logger = logging.getLogger(__name__)
@@ -47,6 +52,11 @@ class MailSyncAccount(models.Model):
     password_input = fields.Char(
         "Password", compute="_compute_password_input", inverse="_inverse_password_input", copy=False
     )
+    # OAuth grants (Google): the same protection as passwords.
+    oauth_refresh_token = fields.Char(groups="base.group_system", copy=False)
+    oauth_access_token = fields.Char(groups="base.group_system", copy=False)
+    oauth_expires_at = fields.Datetime(groups="base.group_system", copy=False)
+    oauth_connected = fields.Boolean(compute="_compute_oauth_connected")
     sync_enabled = fields.Boolean("Sync Emails", default=True)
     state = fields.Selection(
         [
@@ -83,6 +93,10 @@ class MailSyncAccount(models.Model):
             done = sum(account.folder_ids.mapped("message_count"))
             left = sum(account.folder_ids.mapped("remaining_count"))
             account.progress = 100 if not left else int(100 * done / (done + left))
+
+    def _compute_oauth_connected(self):
+        for account in self:
+            account.oauth_connected = bool(account.sudo().oauth_refresh_token)
 
     def _compute_password_input(self):
         for account in self:
@@ -130,9 +144,79 @@ class MailSyncAccount(models.Model):
             security=account.security,
             login=account.login or account.email,
             password=account.password or "",
+            access_token=self._oauth_access_token() if account.oauth_refresh_token else "",
             timeout=30,
             ssl_context=self._ssl_context(),
         )
+
+    # -- Google sign-in ------------------------------------------------------------
+    def _google_client(self):
+        params = self.env["ir.config_parameter"].sudo()
+        client_id = params.get_param("mail_lead_sync.google_client_id")
+        if not client_id:
+            raise UserError(_("An administrator must first enter Google's OAuth client in Settings > CRM."))
+        # The token endpoint can be pointed elsewhere (tests use one on loopback).
+        token_uri = params.get_param("mail_lead_sync.google_token_uri") or oauth.GOOGLE.token_uri
+        return client_id, params.get_param("mail_lead_sync.google_client_secret") or "", token_uri
+
+    def _oauth_redirect_uri(self):
+        return self.get_base_url() + "/mail_lead_sync/oauth/google"
+
+    def _oauth_state(self):
+        payload = json.dumps({"a": self.id, "u": self.env.uid, "n": secrets.token_urlsafe(8)}, separators=(",", ":"))
+        return f"{payload}.{hmac(self.env(su=True), 'mail_lead_sync.oauth', payload)}"
+
+    @api.model
+    def _oauth_account_from_state(self, state):
+        """The mailbox a returning sign-in is for, if the state is ours and the
+        current user owns that mailbox; else an empty recordset."""
+        payload, _dot, signature = (state or "").rpartition(".")
+        expected = hmac(self.env(su=True), "mail_lead_sync.oauth", payload)
+        if not payload or not consteq(signature, expected):
+            return self.browse()
+        data = json.loads(payload)
+        account = self.browse(data["a"]).exists()
+        if not account or data["u"] != self.env.uid or account.user_id != self.env.user:
+            return self.browse()
+        return account
+
+    def action_connect_google(self):
+        self.ensure_one()
+        self._check_owner()
+        client_id, _secret, _token_uri = self._google_client()
+        url = oauth.authorization_url(
+            oauth.GOOGLE, client_id, self._oauth_redirect_uri(), self._oauth_state(), login_hint=self.email
+        )
+        return {"type": "ir.actions.act_url", "url": url, "target": "self"}
+
+    def _oauth_finish_google(self, code):
+        client_id, secret, token_uri = self._google_client()
+        grant = oauth.exchange_code(oauth.GOOGLE, client_id, secret, code, self._oauth_redirect_uri(), token_uri)
+        values = {"provider": "gmail", "state": "new" if not self.last_sync_date else "ok", "last_error": False}
+        if not self.host:
+            values.update(host="imap.gmail.com", port=993, security="ssl")
+        self.write(values)
+        self._oauth_store(grant)
+
+    def _oauth_store(self, grant):
+        values = {
+            "oauth_access_token": grant.access_token,
+            "oauth_expires_at": grant.expires_at.astimezone(datetime.UTC).replace(tzinfo=None),
+        }
+        if grant.refresh_token:
+            values["oauth_refresh_token"] = grant.refresh_token
+        self.sudo().write(values)
+
+    def _oauth_access_token(self):
+        """A valid access token, renewed when it expires within five minutes."""
+        account = self.sudo()
+        soon = fields.Datetime.now() + datetime.timedelta(minutes=5)
+        if account.oauth_access_token and account.oauth_expires_at and account.oauth_expires_at > soon:
+            return account.oauth_access_token
+        client_id, secret, token_uri = self._google_client()
+        grant = oauth.refresh(oauth.GOOGLE, client_id, secret, account.oauth_refresh_token, token_uri)
+        self._oauth_store(grant)
+        return grant.access_token
 
     def _owner_addresses(self):
         user = self.user_id

@@ -6,6 +6,10 @@ class ResConfigSettings(models.TransientModel):
 
     mail_sync_excluded_domains = fields.Text(related="company_id.mail_sync_excluded_domains", readonly=False)
     mail_sync_history_months = fields.Integer(related="company_id.mail_sync_history_months", readonly=False)
+    mail_sync_google_client_id = fields.Char("Google Client ID", config_parameter="mail_lead_sync.google_client_id")
+    mail_sync_google_client_secret = fields.Char(
+        "Google Client Secret", config_parameter="mail_lead_sync.google_client_secret"
+    )
     mail_sync_exclude_users = fields.Boolean(related="company_id.mail_sync_exclude_users", readonly=False)
     mail_sync_skip_noise = fields.Boolean(related="company_id.mail_sync_skip_noise", readonly=False)
     mail_sync_attachment_max_mb = fields.Integer(related="company_id.mail_sync_attachment_max_mb", readonly=False)

@@ -1,0 +1,92 @@
+import datetime
+import urllib.parse
+
+from odoo.tests import HttpCase, new_test_user, tagged
+
+from ..engine import oauth
+from .dovecot import DovecotServer
+from .oauth_server import OAuthServer
+
+
+@tagged("post_install", "-at_install")
+class TestGoogleSignIn(HttpCase):
+    """Google's part is played by a token endpoint on loopback whose tokens
+    Dovecot's oauth2 passdb accepts for XOAUTH2 logins."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.oauth = OAuthServer().start()
+        cls.addClassCleanup(cls.oauth.stop)
+        cls.dovecot = DovecotServer(oauth_introspection_url=cls.oauth.introspection_url).start()
+        cls.addClassCleanup(cls.dovecot.stop)
+        params = cls.env["ir.config_parameter"].sudo()
+        params.set_param("mail_lead_sync.google_client_id", "client-1")
+        params.set_param("mail_lead_sync.google_client_secret", "secret")
+        params.set_param("mail_lead_sync.google_token_uri", cls.oauth.token_url)
+        params.set_param("mail_lead_sync.ca_file", cls.dovecot.cafile)
+
+    def setUp(self):
+        super().setUp()
+        # The owner starts the sign-in and comes back to it: both as admin.
+        self.env = self.env(user=self.env.ref("base.user_admin"))
+        self.email = f"dana{self.id()[-8:].replace('_', '')}@gmail.test".lower()
+        self.dovecot.add_user(self.email, "app-password-unused")
+        self.account = self.env["mail.sync.account"].create(
+            {"email": self.email, "provider": "gmail", "host": self.dovecot.host, "port": self.dovecot.port_ssl}
+        )
+
+    def _consent(self):
+        """What Google's consent page does: back to our return URL with a code."""
+        url = self.account.action_connect_google()["url"]
+        query = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(url).query))
+        self.assertTrue(url.startswith(oauth.GOOGLE.auth_uri))
+        self.assertEqual(query["login_hint"], self.email)
+        code = self.oauth.issue_code(self.email, "client-1", query["redirect_uri"])
+        return query["state"], code
+
+    def test_sign_in_sync_and_revocation(self):
+        state, code = self._consent()
+        self.authenticate("admin", "admin")
+        response = self.url_open(f"/mail_lead_sync/oauth/google?state={state}&code={code}")
+        self.assertEqual(response.status_code, 200)
+        self.assertTrue(self.account.oauth_connected)
+        self.assertTrue(self.account.sudo().oauth_refresh_token)
+
+        partner = self.env["res.partner"].create({"name": "Eve", "email": "eve@client.test"})
+        raw = b"From: eve@client.test\r\nTo: x@gmail.test\r\nSubject: Hi\r\nMessage-ID: <g1@client.test>\r\n\r\nHi\r\n"
+        self.dovecot.append(self.email, "INBOX", raw)
+        self.account.action_sync_now()  # XOAUTH2 with the access token from the exchange
+        self.assertEqual(self.account.state, "ok")
+        self.assertEqual(self.env["mail.message"].search_count([("model", "=", "res.partner"),
+                                                                ("res_id", "=", partner.id)]), 2)  # fmt: skip
+
+        # The user removes the app's access in their Google account; the access token expires.
+        self.oauth.revoke(self.account.sudo().oauth_refresh_token)
+        self.account.sudo().oauth_expires_at = datetime.datetime(2020, 1, 1)
+        other = self.env["mail.sync.account"].create(
+            {"email": "pw@example.test", "host": self.dovecot.host, "port": self.dovecot.port_ssl, "password": "pw"}
+        )
+        self.dovecot.add_user("pw@example.test", "pw")
+        (self.account | other).action_sync_now()
+        self.assertEqual(self.account.state, "reconnect")
+        self.assertIn("reconnect", self.account.last_error)
+        self.assertEqual(other.state, "ok")
+
+    def test_forged_or_foreign_state_is_refused(self):
+        state, code = self._consent()
+        self.authenticate("admin", "admin")
+        forged = state[:-4] + "AAAA"
+        self.assertEqual(self.url_open(f"/mail_lead_sync/oauth/google?state={forged}&code={code}").status_code, 403)
+        new_test_user(self.env, login="mallory", password="mallory-pw", groups="base.group_user")
+        self.authenticate("mallory", "mallory-pw")
+        self.assertEqual(self.url_open(f"/mail_lead_sync/oauth/google?state={state}&code={code}").status_code, 403)
+        self.assertFalse(self.account.sudo().oauth_refresh_token)
+
+    def test_refusal_on_googles_page(self):
+        state, _code = self._consent()
+        self.authenticate("admin", "admin")
+        self.url_open(f"/mail_lead_sync/oauth/google?state={state}&error=access_denied")
+        self.assertEqual(self.account.state, "error")
+        self.assertIn("Google sign-in was not completed (access_denied)", self.account.last_error)
+        self.assertFalse(self.account.oauth_connected)

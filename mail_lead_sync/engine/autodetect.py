@@ -196,12 +196,13 @@ class Detector:
             return str(exc).replace(f"{address}:", f"{candidate.host}:")
         return None
 
-    def detect(self, email):
+    def detect(self, email, provider=None):
+        """Find and verify the server of ``email`` (``provider``: already looked up)."""
         email = addresses.normalize(email) or ""
         detection = Detection(email)
         if "@" not in email:
             return detection
-        detection.provider = self.provider_for(addresses.domain_of(email))
+        detection.provider = provider or self.provider_for(addresses.domain_of(email))
         detection.candidates = self.candidates(email, detection.provider)
         for candidate in detection.candidates:
             error = self.verify(candidate)

@@ -85,3 +85,12 @@ class TestAddMailboxWizard(TransactionCase):
         wizard = self.wizard("not an address", "x")
         wizard.action_detect()
         self.assertIn("is not an email address", wizard.message)
+
+    def test_google_address_goes_to_googles_sign_in(self):
+        self.env["ir.config_parameter"].sudo().set_param("mail_lead_sync.google_client_id", "client-1")
+        self.dns.add("acme-google.test", "MX", "1 aspmx.l.google.com.")  # a company domain on Google Workspace
+        action = self.wizard("dana@acme-google.test", False).action_detect()
+        self.assertEqual(action["type"], "ir.actions.act_url")
+        self.assertTrue(action["url"].startswith("https://accounts.google.com/o/oauth2/v2/auth?"))
+        account = self.env["mail.sync.account"].search([("email", "=", "dana@acme-google.test")])
+        self.assertEqual((account.provider, account.host), ("gmail", "imap.gmail.com"))

@@ -47,8 +47,17 @@ class MailSyncAccountWizard(models.TransientModel):
         email = addresses.normalize(self.email or "")
         if not email:
             return self._reopen(message=_("%(value)s is not an email address.", value=self.email))
-        detection = self._detector().detect(email)
-        provider = detection.provider
+        detector = self._detector()
+        provider = detector.provider_for(addresses.domain_of(email))
+        google_ready = self.env["ir.config_parameter"].sudo().get_param("mail_lead_sync.google_client_id")
+        if provider and provider.oauth == "google" and google_ready:
+            # Google's own sign-in instead of a password (works with 2-step verification).
+            account = self.env["mail.sync.account"].create(
+                {"email": email, "provider": "gmail", "host": "imap.gmail.com", "port": 993, "security": "ssl",
+                 "sync_enabled": self.sync_enabled}
+            )  # fmt: skip
+            return account.action_connect_google()
+        detection = detector.detect(email, provider=provider)
         if not detection.found:
             return self._reopen(
                 step="manual",

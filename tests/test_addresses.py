@@ -154,7 +154,7 @@ def _headers(draw):
     return draw(st.sampled_from([", ", ",", " , ", ",\r\n "])).join(items)
 
 
-@settings(max_examples=2000, deadline=None)
+@settings(max_examples=3000, deadline=None)
 @given(_headers())
 def test_fast_path_agrees_with_full_parser(header):
     simple = addresses._split_simple(header)

@@ -2,14 +2,12 @@
 Dovecot servers, all on 127.0.0.1: no lookup or connection leaves the machine."""
 
 import socket
-import ssl
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-import dns.exception
 import pytest
 
-from mail_lead_sync.engine import autodetect, errors
+from mail_lead_sync.engine import autodetect
 from mail_lead_sync.tests.dns_server import DnsServer
 from mail_lead_sync.tests.dovecot import DovecotServer
 
@@ -62,23 +60,10 @@ def net(dovecot):
 
 def detector(net, cafile):
     dns_server, web = net
-    resolver = dns_server.resolver()
-
-    def address_of(host):
-        # The test's DNS server maps names to loopback; unknown names fail here,
-        # never through the system's resolver.
-        try:
-            return resolver.resolve(host, "A")[0].address
-        except dns.exception.DNSException as exc:
-            raise errors.HostNotFound(f"No mail server named {host} was found: check the server name.") from exc
-
     with socket.socket() as closed:
         closed.bind(("127.0.0.1", 0))
         no_https = closed.getsockname()[1]
-    return autodetect.Detector(
-        resolver, http_port=web.port, https_port=no_https, ssl_context=ssl.create_default_context(cafile=cafile),
-        timeout=2, address_of=address_of,
-    )  # fmt: skip
+    return dns_server.detector(cafile, http_port=web.port, https_port=no_https)
 
 
 def test_known_provider_by_domain(net, dovecot):

@@ -45,7 +45,7 @@ def _split_spaced(name, addr):
 _ADDR = r"[^\s<>()\[\]\\,;:@\"]+@[^\s<>()\[\]\\,;:@\"]+"
 _SIMPLE_ITEM = re.compile(
     rf"""\s*(?:
-        (?:"(?P<quoted>[^"\\]*)"|(?P<plain>[^\s<>()\[\]\\,;:@".][^<>()\[\]\\,;:@".]*?)?)\s*<(?P<bracketed>{_ADDR})>
+        (?:"(?P<quoted>[^"\\<>\r\n]*)"|(?P<plain>[^\s<>()\[\]\\,;:@".][^<>()\[\]\\,;:@".]*?)?)\s*<(?P<bracketed>{_ADDR})>
         |(?P<bare>{_ADDR})
     )\s*(?:,|$)""",
     re.VERBOSE,

@@ -163,17 +163,10 @@ class ImapMailbox:
     def probe(self):
         """Connect and secure the connection without logging in: is there an IMAP
         server at these settings? Returns its capabilities."""
-        s = self.settings
-        try:
-            client = self._open()
-            capabilities = frozenset(client.capabilities())
-            client.logout()
-            return capabilities
-        except Exception as exc:
-            error = _translate(exc, s)
-            if error is None:
-                raise
-            raise error from exc
+        client = self._call(self._open)
+        capabilities = frozenset(self._call(client.capabilities))
+        client.logout()
+        return capabilities
 
     def _open(self):
         s = self.settings
@@ -192,19 +185,13 @@ class ImapMailbox:
 
     def connect(self):
         s = self.settings
-        try:
-            client = self._open()
-            if s.access_token:
-                client.oauth2_login(s.login, s.access_token)
-            else:
-                client.login(s.login, s.password)
-            self.client = client
-            self.capabilities = frozenset(client.capabilities())
-        except Exception as exc:
-            error = _translate(exc, s)
-            if error is None:
-                raise
-            raise error from exc
+        client = self._call(self._open)
+        if s.access_token:
+            self._call(client.oauth2_login, s.login, s.access_token)
+        else:
+            self._call(client.login, s.login, s.password)
+        self.client = client
+        self.capabilities = frozenset(self._call(client.capabilities))
 
     def close(self):
         if self.client is not None:

@@ -1,9 +1,12 @@
 """A DNS server on 127.0.0.1 answering from a zone table, for tests that must
 resolve names without leaving the machine. Plain Python (dnspython), no Odoo."""
 
+import ipaddress
 import socket
+import ssl
 import threading
 
+import dns.exception
 import dns.flags
 import dns.message
 import dns.rcode
@@ -11,6 +14,9 @@ import dns.rdataclass
 import dns.rdatatype
 import dns.resolver
 import dns.rrset
+
+from ..engine import errors
+from ..engine.autodetect import Detector
 
 
 class DnsServer:
@@ -54,6 +60,25 @@ class DnsServer:
         resolver.port = self.port
         resolver.lifetime = 2
         return resolver
+
+    def address_of(self, host):
+        """A name's address through this server; unknown names fail here, never
+        through the system's resolver (which would leave the machine)."""
+        try:
+            return str(ipaddress.ip_address(host))
+        except ValueError:
+            pass
+        try:
+            return self.resolver().resolve(host, "A")[0].address
+        except dns.exception.DNSException as exc:
+            raise errors.HostNotFound(f"No mail server named {host} was found: check the server name.") from exc
+
+    def detector(self, cafile, **options):
+        """A real Detector whose lookups and connections all go through this server."""
+        return Detector(
+            self.resolver(), ssl_context=ssl.create_default_context(cafile=cafile), timeout=2,
+            address_of=self.address_of, **options,
+        )  # fmt: skip
 
     def _serve(self):
         while self._sock:

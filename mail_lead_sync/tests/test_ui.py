@@ -1,12 +1,7 @@
-import ssl
 from unittest.mock import patch
-
-import dns.exception
 
 from odoo.tests import HttpCase, tagged
 
-from ..engine import errors
-from ..engine.autodetect import Detector
 from .dns_server import DnsServer
 from .dovecot import DovecotServer
 
@@ -40,18 +35,7 @@ class TestMailSyncUi(HttpCase):
         self.addCleanup(dns_server.stop)
         dns_server.add("_imaps._tcp.srv.test", "SRV", f"0 1 {self.dovecot.port_ssl} imap.srv.test.")
         dns_server.add("imap.srv.test", "A", "127.0.0.1")
-        resolver = dns_server.resolver()
-
-        def address_of(host):
-            try:
-                return resolver.resolve(host, "A")[0].address
-            except dns.exception.DNSException as exc:
-                raise errors.HostNotFound(f"No mail server named {host} was found.") from exc
-
-        detector = Detector(
-            resolver, ssl_context=ssl.create_default_context(cafile=self.dovecot.cafile), timeout=2,
-            address_of=address_of,
-        )  # fmt: skip
+        detector = dns_server.detector(self.dovecot.cafile)
         with patch.object(type(self.env["mail.sync.account.wizard"]), "_detector", lambda self: detector):
             self.start_tour("/odoo/action-mail_lead_sync.mail_sync_account_action", "mail_lead_sync_wizard_tour",
                             login="admin")  # fmt: skip

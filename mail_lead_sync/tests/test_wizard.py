@@ -1,12 +1,7 @@
-import ssl
 from unittest.mock import patch
-
-import dns.exception
 
 from odoo.tests import TransactionCase, tagged
 
-from ..engine import errors
-from ..engine.autodetect import Detector
 from .dns_server import DnsServer
 from .dovecot import DovecotServer
 
@@ -30,20 +25,7 @@ class TestAddMailboxWizard(TransactionCase):
 
     def setUp(self):
         super().setUp()
-        resolver = self.dns.resolver()
-
-        def address_of(host):
-            if host.replace(".", "").isdigit():
-                return host  # an address already
-            try:
-                return resolver.resolve(host, "A")[0].address
-            except dns.exception.DNSException as exc:
-                raise errors.HostNotFound(f"No mail server named {host} was found: check the server name.") from exc
-
-        detector = Detector(
-            resolver, ssl_context=ssl.create_default_context(cafile=self.dovecot.cafile), timeout=2,
-            address_of=address_of,
-        )  # fmt: skip
+        detector = self.dns.detector(self.dovecot.cafile)
         patcher = patch.object(type(self.env["mail.sync.account.wizard"]), "_detector", lambda self: detector)
         patcher.start()
         self.addCleanup(patcher.stop)

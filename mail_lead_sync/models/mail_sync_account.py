@@ -319,7 +319,7 @@ class MailSyncAccount(models.Model):
                     "last_sync_date": fields.Datetime.now(),
                 }
             )
-        except errors.SyncError as exc:
+        except (errors.SyncError, UserError) as exc:  # both say in words what the owner must do
             self._record_error(exc)
         finally:
             self._unlock()

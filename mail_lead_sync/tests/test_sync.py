@@ -148,6 +148,16 @@ class TestSync(MailSyncCase):
             self.box.action_sync_now()
         self.assertEqual(sorted(self.synced(partner).mapped("subject")), [f"Mail {n}" for n in range(5)])
 
+    def test_settings_missing_are_said_in_words_by_the_cron(self):
+        self.box.host = False
+        google = self.env["mail.sync.account"].create(
+            {"email": "g@gmail.test", "provider": "gmail", "host": "imap.gmail.com", "oauth_refresh_token": "rt"}
+        )
+        self.env["mail.sync.account"]._cron_sync()
+        self.assertEqual(self.box.state, "error")
+        self.assertIn("Set the mail server", self.box.last_error)
+        self.assertIn("Google's OAuth client", google.last_error)
+
     def test_attachments_html_and_size_cap(self):
         self.env.company.mail_sync_attachment_max_mb = 1
         partner = self.env["res.partner"].create({"name": "Dana", "email": "dana@client.test"})

@@ -1,0 +1,164 @@
+"""Read a Microsoft 365 mailbox through Microsoft Graph, read-only.
+
+Exchange Online is leaving EWS, so Microsoft 365 mailboxes are read with Graph's
+delta query: ``/me/mailFolders/{inbox|sentitems}/messages/delta`` pages through a
+folder and ends with a delta link, the cursor of the next sync. Headers come as
+JSON (no body), bodies as MIME (``/messages/{id}/$value``) only for the messages
+that matched. Nothing is written: no read flag, no move.
+"""
+
+import datetime
+import time
+from dataclasses import dataclass, field
+
+import requests
+
+from . import addresses, errors
+from .message import Address, MailRecord, parse_message, synthesize_message_id
+
+GRAPH = "https://graph.microsoft.com/v1.0"
+FOLDERS = (("inbox", "inbox"), ("sentitems", "sent"))
+SELECT = ",".join(
+    (
+        "internetMessageId",
+        "subject",
+        "from",
+        "toRecipients",
+        "ccRecipients",
+        "bccRecipients",
+        "receivedDateTime",
+        "sentDateTime",
+        "internetMessageHeaders",
+    )
+)
+# Graph names no header the noise rules use unless asked: these come with the rest.
+_NOISE_HEADERS = {"auto-submitted", "precedence", "list-id", "list-unsubscribe", "x-autoreply", "x-autorespond"}
+
+
+@dataclass(slots=True)
+class GraphEntry:
+    id: str  # Graph's message id (changes when a message moves folders)
+    record: MailRecord
+
+
+@dataclass(slots=True)
+class GraphBatch:
+    folder: str
+    entries: list = field(default_factory=list)
+    removed: list = field(default_factory=list)  # ids Graph reports deleted or moved out
+    cursor: str = ""  # next link while paging; the delta link on the last page
+    done: bool = False  # this page ends the pass (cursor is a delta link)
+    reset: bool = False  # the old delta link had expired: the folder is read again
+
+
+def _addresses(items):
+    found = []
+    for item in items or ():
+        email = (item or {}).get("emailAddress") or {}
+        normalized = addresses.normalize(email.get("address") or "")
+        if normalized:
+            found.append(Address(normalized, email.get("name") or ""))
+    return tuple(found)
+
+
+def _date(value):
+    if not value:
+        return None
+    return datetime.datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(datetime.UTC)
+
+
+def record_from_json(item):
+    """A Graph message (JSON) as the same MailRecord a MIME header block gives."""
+    headers = {}
+    for header in item.get("internetMessageHeaders") or ():
+        headers.setdefault(header.get("name", "").lower(), header.get("value") or "")
+    rec = MailRecord(message_id=(item.get("internetMessageId") or "").strip())
+    rec.subject = item.get("subject") or ""
+    rec.sender = _addresses([item["from"]] if item.get("from") else [])
+    rec.to = _addresses(item.get("toRecipients"))
+    rec.cc = _addresses(item.get("ccRecipients"))
+    rec.bcc = _addresses(item.get("bccRecipients"))
+    rec.in_reply_to = headers.get("in-reply-to", "").strip()
+    rec.references = tuple(headers.get("references", "").split())
+    rec.date = _date(item.get("sentDateTime")) or _date(item.get("receivedDateTime"))
+    rec.date_source = "header" if rec.date else ""
+    noise = {name: value for name, value in headers.items() if name in _NOISE_HEADERS}
+    if noise:
+        # The same rules as for MIME: rebuild those header lines and let the parser judge.
+        raw = "".join(f"{name}: {value}\r\n" for name, value in noise.items()) + "\r\n"
+        rec.noise = parse_message(raw.encode()).noise
+    if not rec.message_id:
+        rec.message_id = synthesize_message_id(rec.sender, item.get("sentDateTime") or "", rec.subject, rec.to)
+        rec.message_id_synthesized = True
+    return rec
+
+
+class GraphMailbox:
+    """A read-only session on one mailbox, with an OAuth access token."""
+
+    def __init__(self, access_token, base_url=GRAPH, page_size=100, timeout=30, max_wait=60, session=None):
+        self.base_url = base_url.rstrip("/")
+        self.page_size = page_size
+        self.timeout = timeout
+        self.max_wait = max_wait  # longest Retry-After honoured before giving up for this run
+        self.session = session or requests.Session()
+        self.session.headers["Authorization"] = f"Bearer {access_token}"
+
+    def _get(self, url, **headers):
+        for _attempt in range(5):
+            try:
+                response = self.session.get(url, headers=headers, timeout=self.timeout)
+            except requests.RequestException as exc:
+                raise errors.ConnectionFailed("Microsoft 365 could not be reached: try again later.", str(exc)) from exc
+            if response.status_code == 429 or response.status_code == 503:
+                wait = float(response.headers.get("Retry-After") or 5)
+                if wait > self.max_wait:
+                    raise errors.ServerError("Microsoft 365 asked to slow down: the sync goes on later.", response.text)
+                time.sleep(wait)
+                continue
+            if response.status_code == 401:
+                raise errors.TokenRejected(
+                    "Microsoft refused the access granted to this mailbox (expired or revoked): reconnect it.",
+                    response.text[:300],
+                )
+            return response
+        raise errors.ServerError("Microsoft 365 kept asking to slow down: the sync goes on later.", "")
+
+    def index(self, folder, cursor=""):
+        """Yield one :class:`GraphBatch` per page of the folder's delta, from
+        ``cursor`` (a next or delta link) or from the start."""
+        url = cursor or f"{self.base_url}/me/mailFolders/{folder}/messages/delta?$select={SELECT}"
+        reset = False
+        while True:
+            response = self._get(url, Prefer=f"odata.maxpagesize={self.page_size}")
+            if response.status_code == 410 and cursor and not reset:
+                # The delta link expired (Graph keeps sync state for a limited time):
+                # read the folder again; Message-IDs keep it from being posted twice.
+                url, reset = f"{self.base_url}/me/mailFolders/{folder}/messages/delta?$select={SELECT}", True
+                continue
+            if response.status_code != 200:
+                raise errors.ServerError(f"Microsoft 365 answered {response.status_code}.", response.text[:300])
+            body = response.json()
+            batch = GraphBatch(folder, reset=reset)
+            reset = False
+            for item in body.get("value", ()):
+                if "@removed" in item:
+                    batch.removed.append(item["id"])
+                else:
+                    batch.entries.append(GraphEntry(item["id"], record_from_json(item)))
+            next_link = body.get("@odata.nextLink")
+            batch.cursor = next_link or body.get("@odata.deltaLink", "")
+            batch.done = not next_link
+            yield batch
+            if batch.done:
+                return
+            url = next_link
+
+    def fetch_mime(self, message_id):
+        """The whole message as MIME bytes (None when it is gone)."""
+        response = self._get(f"{self.base_url}/me/messages/{message_id}/$value")
+        if response.status_code == 404:
+            return None
+        if response.status_code != 200:
+            raise errors.ServerError(f"Microsoft 365 answered {response.status_code}.", response.text[:300])
+        return response.content

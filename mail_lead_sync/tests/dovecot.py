@@ -6,6 +6,10 @@ users, certificate and Maildirs under a private directory, and its own ports.
 
 Mail is served as the unprivileged user ``nobody``: Dovecot refuses to serve mail
 as root, so every directory it writes to belongs to that user.
+
+Without a ``root_dir`` the instance lives in /dev/shm when there is one: a Maildir
+is one file per message, and on this project's machines creating them on disk is
+what limits a bulk fill (2,000-4,000 messages/s on ext4, over 20,000/s on tmpfs).
 """
 
 import contextlib
@@ -17,6 +21,7 @@ import shutil
 import signal
 import socket
 import ssl
+import stat
 import subprocess
 import tempfile
 import time
@@ -129,7 +134,7 @@ OAUTH_PASSDB = """\
 passdb {{
   driver = oauth2
   mechanisms = xoauth2 oauthbearer
-  args = {root}/oauth2.conf.ext
+  args = {root}/dovecot-oauth2.conf.ext
 }}
 """
 
@@ -156,8 +161,10 @@ class DovecotServer:
 
     def __init__(self, root_dir=None, oauth_introspection_url=None, ports=None):
         # Dovecot's processes run as nobody and must reach every path: use a
-        # private directory of our own rather than a root-only pytest tmp dir.
-        self.root = pathlib.Path(root_dir or tempfile.mkdtemp(prefix="mls-dovecot-"))
+        # private directory of our own rather than a root-only pytest tmp dir
+        # (pytest also resets its base dir to 0700 whenever another session starts).
+        shm = "/dev/shm" if os.access("/dev/shm", os.W_OK) else None
+        self.root = pathlib.Path(root_dir or tempfile.mkdtemp(prefix="mls-dovecot-", dir=shm))
         self._own_root = root_dir is None
         self.oauth_introspection_url = oauth_introspection_url
         self.fixed_ports = ports  # (plain, ssl), e.g. the standard (143, 993); default: free ones
@@ -189,9 +196,15 @@ class DovecotServer:
             capture_output=True,
         )  # fmt: skip
 
+    def _check_reachable(self):
+        for parent in self.root.resolve().parents:
+            if not parent.stat().st_mode & stat.S_IXOTH:
+                raise RuntimeError(f"Dovecot runs as {MAIL_USER} and cannot enter {parent}: pick another root_dir")
+
     def start(self):
         self.root.mkdir(parents=True, exist_ok=True)
         os.chmod(self.root, 0o755)
+        self._check_reachable()
         for sub in ("mail", "state"):
             (self.root / sub).mkdir(exist_ok=True)
             self._chown(self.root / sub)
@@ -203,7 +216,7 @@ class DovecotServer:
         if self.oauth_introspection_url:
             mechanisms += " xoauth2 oauthbearer"
             oauth_passdb = OAUTH_PASSDB.format(root=self.root)
-            (self.root / "oauth2.conf.ext").write_text(OAUTH_CONF.format(url=self.oauth_introspection_url))
+            (self.root / "dovecot-oauth2.conf.ext").write_text(OAUTH_CONF.format(url=self.oauth_introspection_url))
         group = grp.getgrgid(self._pw.pw_gid).gr_name
         pathlib.Path(self.config_path).write_text(
             CONFIG.format(
@@ -248,13 +261,17 @@ class DovecotServer:
         if not self._started:
             return
         self._started = False
+        # What 'doveadm stop' does, without its wait for the exited daemon to be
+        # reaped (3 s here). The master closes its ports, gives its log process 1 s,
+        # removes its pid file and exits.
         pidfile = self.root / "run" / "master.pid"
-        subprocess.run([DOVEADM, "-c", self.config_path, "stop"], capture_output=True)
+        with contextlib.suppress(OSError, ValueError):
+            os.kill(int(pidfile.read_text().strip()), signal.SIGTERM)
         deadline = time.monotonic() + 5
         while pidfile.exists() and time.monotonic() < deadline:
             time.sleep(0.05)
         if pidfile.exists():
-            with contextlib.suppress(ValueError, ProcessLookupError):
+            with contextlib.suppress(OSError, ValueError):
                 os.kill(int(pidfile.read_text().strip()), signal.SIGKILL)
         if self._own_root:
             shutil.rmtree(self.root, ignore_errors=True)
@@ -278,10 +295,13 @@ class DovecotServer:
         if self._started or (self.root / "users").is_dir():
             self._write_user(login)
 
-    def client(self, login):
-        client = imapclient.IMAPClient(
-            self.host, port=self.port_ssl, ssl=True, ssl_context=ssl.create_default_context(cafile=self.cafile)
-        )
+    def client(self, login, tls=True):
+        """A logged-in IMAPClient: implicit TLS, or the plain port without STARTTLS."""
+        if tls:
+            context = ssl.create_default_context(cafile=self.cafile)
+            client = imapclient.IMAPClient(self.host, port=self.port_ssl, ssl=True, ssl_context=context)
+        else:
+            client = imapclient.IMAPClient(self.host, port=self.port_plain, ssl=False)
         client.login(login, self.users[login][0])
         return client
 
@@ -293,18 +313,27 @@ class DovecotServer:
         finally:
             client.logout()
 
-    def append_many(self, login, folder, messages, chunk=500):
-        """Deliver many messages fast: MULTIAPPEND of ``chunk`` messages at a time."""
-        client = self.client(login)
-        count = 0
+    def append_many(self, login, folder, messages, chunk=2000, chunk_bytes=32 << 20):
+        """Deliver many messages fast; returns how many.
+
+        MULTIAPPEND of up to ``chunk`` messages (or ``chunk_bytes``) per command over
+        one plain loopback connection. Each command is one Dovecot transaction that
+        rewrites the Maildir's uidlist, so small chunks get slow in big mailboxes
+        (100 a time: 3,400/s at 100,000 messages, against 20,000/s for 2,000).
+        Pipelined single APPENDs (one transaction each) ran at 400/s and
+        ``doveadm save`` (one process a message) at 90/s.
+        """
+        client = self.client(login, tls=False)
+        count = size = 0
+        batch = []
         try:
-            batch = []
             for raw in messages:
                 batch.append(raw)
-                if len(batch) == chunk:
+                size += len(raw)
+                if len(batch) >= chunk or size >= chunk_bytes:
                     client.multiappend(folder, batch)
                     count += len(batch)
-                    batch = []
+                    batch, size = [], 0
             if batch:
                 client.multiappend(folder, batch)
                 count += len(batch)
@@ -318,7 +347,12 @@ class DovecotServer:
         try:
             client.select_folder(folder, readonly=True)
             uids = client.search(["ALL"])
-            return {uid: frozenset(data[b"FLAGS"]) for uid, data in client.fetch(uids, [b"FLAGS"]).items()}
+            flags = {}
+            # A few thousand UIDs a command: Dovecot refuses command lines over 64 kB.
+            for start in range(0, len(uids), 5000):
+                for uid, data in client.fetch(uids[start : start + 5000], [b"FLAGS"]).items():
+                    flags[uid] = frozenset(data[b"FLAGS"])
+            return flags
         finally:
             client.logout()
 

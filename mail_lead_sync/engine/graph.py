@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import requests
 
 from . import addresses, errors
-from .message import Address, MailRecord, parse_message, synthesize_message_id
+from .message import Address, MailRecord, parse_headers, synthesize_message_id
 
 GRAPH = "https://graph.microsoft.com/v1.0"
 FOLDERS = (("inbox", "inbox"), ("sentitems", "sent"))
@@ -84,9 +84,9 @@ def record_from_json(item):
     rec.date_source = "header" if rec.date else ""
     noise = {name: value for name, value in headers.items() if name in _NOISE_HEADERS}
     if noise:
-        # The same rules as for MIME: rebuild those header lines and let the parser judge.
+        # The same rules as for MIME: rebuild those header lines for the header reader.
         raw = "".join(f"{name}: {value}\r\n" for name, value in noise.items()) + "\r\n"
-        rec.noise = parse_message(raw.encode()).noise
+        rec.noise = parse_headers(raw.encode()).noise
     if not rec.message_id:
         rec.message_id = synthesize_message_id(rec.sender, item.get("sentDateTime") or "", rec.subject, rec.to)
         rec.message_id_synthesized = True

@@ -14,10 +14,12 @@ from dataclasses import dataclass, field
 import requests
 
 from . import addresses, errors
+from .imap import Folder
 from .message import Address, MailRecord, parse_headers, synthesize_message_id
 
 GRAPH = "https://graph.microsoft.com/v1.0"
-FOLDERS = (("inbox", "inbox"), ("sentitems", "sent"))
+# Graph's well-known folder names, whatever the mailbox's language.
+FOLDERS = (Folder("inbox", "inbox"), Folder("sentitems", "sent"))
 SELECT = ",".join(
     (
         "internetMessageId",
@@ -40,15 +42,28 @@ class GraphEntry:
     id: str  # Graph's message id (changes when a message moves folders)
     record: MailRecord
 
+    @property
+    def key(self):
+        return self.id
+
+
+@dataclass(slots=True)
+class DeltaCursor:
+    link: str = ""  # a next link while a pass is under way, the delta link after it
+
 
 @dataclass(slots=True)
 class GraphBatch:
-    folder: str
+    """One page of a folder's delta, shaped like the IMAP reader's batches."""
+
+    folder: Folder
     entries: list = field(default_factory=list)
+    failures: list = field(default_factory=list)  # always empty: Graph gives JSON, not bytes to misread
     removed: list = field(default_factory=list)  # ids Graph reports deleted or moved out
-    cursor: str = ""  # next link while paging; the delta link on the last page
+    cursor: DeltaCursor = None
     done: bool = False  # this page ends the pass (cursor is a delta link)
     reset: bool = False  # the old delta link had expired: the folder is read again
+    remaining: int = 0  # Graph does not say how many pages are left
 
 
 def _addresses(items):
@@ -96,6 +111,8 @@ def record_from_json(item):
 class GraphMailbox:
     """A read-only session on one mailbox, with an OAuth access token."""
 
+    cursor_type = DeltaCursor
+
     def __init__(self, access_token, base_url=GRAPH, page_size=100, timeout=30, max_wait=60, session=None):
         self.base_url = base_url.rstrip("/")
         self.page_size = page_size
@@ -103,6 +120,23 @@ class GraphMailbox:
         self.max_wait = max_wait  # longest Retry-After honoured before giving up for this run
         self.session = session or requests.Session()
         self.session.headers["Authorization"] = f"Bearer {access_token}"
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self.session.close()
+
+    def sync_folders(self):
+        # A first call that proves the token works, as an IMAP login would.
+        response = self._get(f"{self.base_url}/me/mailFolders/inbox?$select=id")
+        if response.status_code != 200:
+            raise errors.ServerError(f"Microsoft 365 answered {response.status_code}.", response.text[:300])
+        return list(FOLDERS)
+
+    def is_unchanged(self, folder, cursor):
+        # Asking the delta link is itself the cheap "anything new?" question.
+        return False
 
     def _get(self, url, **headers):
         for _attempt in range(5):
@@ -124,17 +158,29 @@ class GraphMailbox:
             return response
         raise errors.ServerError("Microsoft 365 kept asking to slow down: the sync goes on later.", "")
 
-    def index(self, folder, cursor=""):
+    def _start_url(self, folder, since):
+        url = f"{self.base_url}/me/mailFolders/{folder.name}/messages/delta?$select={SELECT}"
+        if since:
+            # The one filter Graph's message delta accepts.
+            url += f"&$filter=receivedDateTime+ge+{since.isoformat()}T00:00:00Z"
+        return url
+
+    def index(self, folder, cursor=None, since=None, batch_size=None):
         """Yield one :class:`GraphBatch` per page of the folder's delta, from
-        ``cursor`` (a next or delta link) or from the start."""
-        url = cursor or f"{self.base_url}/me/mailFolders/{folder}/messages/delta?$select={SELECT}"
+        ``cursor`` (a next or delta link) or from the start (mail received on or
+        after the date ``since``)."""
+        if isinstance(folder, str):
+            folder = next((f for f in FOLDERS if f.name == folder), Folder(folder, folder))
+        link = cursor.link if isinstance(cursor, DeltaCursor) else cursor
+        url = link or self._start_url(folder, since)
+        page_size = batch_size or self.page_size
         reset = False
         while True:
-            response = self._get(url, Prefer=f"odata.maxpagesize={self.page_size}")
-            if response.status_code == 410 and cursor and not reset:
+            response = self._get(url, Prefer=f"odata.maxpagesize={page_size}")
+            if response.status_code == 410 and link and not reset:
                 # The delta link expired (Graph keeps sync state for a limited time):
                 # read the folder again; Message-IDs keep it from being posted twice.
-                url, reset = f"{self.base_url}/me/mailFolders/{folder}/messages/delta?$select={SELECT}", True
+                url, reset = self._start_url(folder, since), True
                 continue
             if response.status_code != 200:
                 raise errors.ServerError(f"Microsoft 365 answered {response.status_code}.", response.text[:300])
@@ -147,12 +193,17 @@ class GraphMailbox:
                 else:
                     batch.entries.append(GraphEntry(item["id"], record_from_json(item)))
             next_link = body.get("@odata.nextLink")
-            batch.cursor = next_link or body.get("@odata.deltaLink", "")
+            batch.cursor = DeltaCursor(next_link or body.get("@odata.deltaLink", ""))
             batch.done = not next_link
             yield batch
             if batch.done:
                 return
             url = next_link
+
+    def fetch_bodies(self, folder, keys):
+        """Yield ``(id, MIME bytes or None)``, like the IMAP reader."""
+        for key in keys:
+            yield key, self.fetch_mime(key)
 
     def fetch_mime(self, message_id):
         """The whole message as MIME bytes (None when it is gone)."""

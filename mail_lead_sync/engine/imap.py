@@ -58,11 +58,20 @@ class IndexEntry:
     internaldate: datetime.datetime | None = None
     gm_msgid: int = 0
 
+    @property
+    def key(self):
+        """Where the message is in its folder (every reader's entries have one)."""
+        return self.uid
+
 
 @dataclass(slots=True)
 class Failure:
     uid: int
     reason: str
+
+    @property
+    def key(self):
+        return self.uid
 
 
 @dataclass(slots=True)
@@ -146,6 +155,8 @@ def _translate(exc, settings):
 
 class ImapMailbox:
     """A read-only session on one IMAP mailbox. Use as a context manager."""
+
+    cursor_type = FolderCursor
 
     def __init__(self, settings):
         self.settings = settings

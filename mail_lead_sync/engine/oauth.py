@@ -1,4 +1,4 @@
-"""OAuth 2.0 grants for mailbox sign-in (Google now; Microsoft builds on it).
+"""OAuth 2.0 grants for mailbox sign-in: Google, and Microsoft 365 through msal.
 
 The authorization request is a URL the browser follows; the code that comes back
 is exchanged at the provider's token endpoint for an access token (what IMAP's
@@ -9,11 +9,14 @@ asks its owner to reconnect.
 """
 
 import datetime
+import functools
 import urllib.parse
+import warnings
 from dataclasses import dataclass
 
 import google.auth.exceptions
 import google.auth.transport.requests
+import msal
 import requests
 from google.oauth2.credentials import Credentials
 
@@ -111,3 +114,90 @@ def refresh(provider, client_id, client_secret, refresh_token, token_uri=None):
         raise errors.ConnectionFailed(f"{provider.name} could not be reached to renew the access.", str(exc)) from exc
     expiry = credentials.expiry.replace(tzinfo=datetime.UTC) if credentials.expiry else None
     return Grant(credentials.token, expiry or datetime.datetime.now(datetime.UTC), refresh_token)
+
+
+# -- Microsoft 365 (Microsoft identity platform, through msal) ---------------------
+MICROSOFT_AUTHORITY_HOST = "https://login.microsoftonline.com"
+#: Graph permissions asked for; msal adds openid/profile/offline_access itself
+#: (the last one is what brings a refresh token).
+MICROSOFT_SCOPES = ("https://graph.microsoft.com/Mail.Read",)
+
+
+@dataclass(frozen=True, slots=True)
+class MicrosoftApp:
+    """An Entra (Azure AD) app registration: what an administrator enters."""
+
+    client_id: str
+    client_secret: str
+    tenant: str = "common"  # a tenant id or domain for single-tenant apps
+    authority_host: str = MICROSOFT_AUTHORITY_HOST  # tests point it at a loopback server
+    verify: str | bool = True  # CA file for a private authority (tests)
+    timeout: int = 30
+
+    def _msal(self):
+        session = requests.Session()
+        # Per request, not per session: requests lets REQUESTS_CA_BUNDLE override a
+        # session's ``verify``, and a private authority's CA must win.
+        session.request = functools.partial(session.request, timeout=self.timeout, verify=self.verify)
+        try:
+            return msal.ConfidentialClientApplication(
+                self.client_id,
+                client_credential=self.client_secret,
+                authority=f"{self.authority_host.rstrip('/')}/{self.tenant or 'common'}",
+                # The authority is named by the admin (or is Microsoft's own): no
+                # extra round trip to Microsoft's instance discovery.
+                instance_discovery=False,
+                http_client=session,
+                token_cache=msal.TokenCache(),  # tokens live in the mailbox, not in msal's memory
+            )
+        except ValueError as exc:  # msal's words for a wrong tenant or an unreachable authority
+            raise errors.ConnectionFailed(
+                "Microsoft's sign-in service did not answer for this tenant: check the tenant in Settings.", str(exc)
+            ) from exc
+        except requests.RequestException as exc:
+            raise errors.ConnectionFailed("Microsoft's sign-in service could not be reached.", str(exc)) from exc
+
+    def start_sign_in(self, redirect_uri, state, login_hint=""):
+        """The URL to send the user to, and the flow to keep (server side: it holds
+        the PKCE verifier) until the user comes back."""
+        app = self._msal()
+        with warnings.catch_warnings():
+            # msal advises form_post; a cross-site POST back would arrive without
+            # Odoo's SameSite=Lax session cookie, so the code comes in the query
+            # (single use, PKCE-bound, over HTTPS).
+            warnings.filterwarnings("ignore", message="response_mode='form_post'")
+            flow = app.initiate_auth_code_flow(
+                list(MICROSOFT_SCOPES), redirect_uri=redirect_uri, state=state, login_hint=login_hint or None
+            )
+        return flow["auth_uri"], flow
+
+    def _grant(self, result, refresh_token=""):
+        if "access_token" not in result:
+            raise errors.TokenRejected(
+                "Microsoft refused the access granted to this mailbox (expired or revoked): reconnect it.",
+                f"{result.get('error')}: {result.get('error_description', '')[:300]}",
+            )
+        return Grant(
+            result["access_token"],
+            datetime.datetime.now(datetime.UTC) + datetime.timedelta(seconds=int(result.get("expires_in", 3600))),
+            # Microsoft rotates refresh tokens: keep the newest one.
+            result.get("refresh_token") or refresh_token,
+        )
+
+    def finish_sign_in(self, flow, params):
+        """Trade the code the user came back with (``params``: the return URL's
+        query) for tokens; msal checks the state and sends the PKCE verifier."""
+        try:
+            result = self._msal().acquire_token_by_auth_code_flow(flow, params)
+        except ValueError as exc:  # msal: state mismatch or a flow used twice
+            raise errors.TokenRejected("This Microsoft sign-in is not valid any more: start again.", str(exc)) from exc
+        except requests.RequestException as exc:
+            raise errors.ConnectionFailed("Microsoft could not be reached to finish the sign-in.", str(exc)) from exc
+        return self._grant(result)
+
+    def refresh(self, refresh_token):
+        try:
+            result = self._msal().acquire_token_by_refresh_token(refresh_token, list(MICROSOFT_SCOPES))
+        except requests.RequestException as exc:
+            raise errors.ConnectionFailed("Microsoft could not be reached to renew the access.", str(exc)) from exc
+        return self._grant(result, refresh_token)

@@ -14,6 +14,7 @@ from odoo.tools import consteq
 from odoo.tools.misc import hmac
 
 from ..engine import addresses, errors, oauth
+from ..engine.graph import GRAPH, GraphMailbox
 from ..engine.imap import ImapMailbox, ImapSettings
 
 _logger = logging.getLogger(__name__)
@@ -52,10 +53,12 @@ class MailSyncAccount(models.Model):
     password_input = fields.Char(
         "Password", compute="_compute_password_input", inverse="_inverse_password_input", copy=False
     )
-    # OAuth grants (Google): the same protection as passwords.
+    # OAuth grants (Google, Microsoft): the same protection as passwords.
     oauth_refresh_token = fields.Char(groups="base.group_system", copy=False)
     oauth_access_token = fields.Char(groups="base.group_system", copy=False)
     oauth_expires_at = fields.Datetime(groups="base.group_system", copy=False)
+    # A Microsoft sign-in under way: msal's flow, with its PKCE verifier.
+    oauth_flow = fields.Json(groups="base.group_system", copy=False)
     oauth_connected = fields.Boolean(compute="_compute_oauth_connected")
     sync_enabled = fields.Boolean("Sync Emails", default=True)
     state = fields.Selection(
@@ -149,7 +152,15 @@ class MailSyncAccount(models.Model):
             ssl_context=self._ssl_context(),
         )
 
-    # -- Google sign-in ------------------------------------------------------------
+    def _open_mailbox(self):
+        """The engine's reader for this mailbox's provider (a context manager)."""
+        self.ensure_one()
+        if self.provider == "microsoft":
+            graph_url = self.env["ir.config_parameter"].sudo().get_param("mail_lead_sync.graph_url") or GRAPH
+            return GraphMailbox(self._oauth_access_token(), base_url=graph_url)
+        return ImapMailbox(self._imap_settings())
+
+    # -- Google and Microsoft sign-in ------------------------------------------------
     def _google_client(self):
         params = self.env["ir.config_parameter"].sudo()
         client_id = params.get_param("mail_lead_sync.google_client_id")
@@ -159,8 +170,22 @@ class MailSyncAccount(models.Model):
         token_uri = params.get_param("mail_lead_sync.google_token_uri") or oauth.GOOGLE.token_uri
         return client_id, params.get_param("mail_lead_sync.google_client_secret") or "", token_uri
 
-    def _oauth_redirect_uri(self):
-        return self.get_base_url() + "/mail_lead_sync/oauth/google"
+    def _microsoft_app(self):
+        params = self.env["ir.config_parameter"].sudo()
+        client_id = params.get_param("mail_lead_sync.microsoft_client_id")
+        if not client_id:
+            raise UserError(_("An administrator must first enter the Microsoft (Entra) app in Settings > CRM."))
+        return oauth.MicrosoftApp(
+            client_id,
+            params.get_param("mail_lead_sync.microsoft_client_secret") or "",
+            tenant=params.get_param("mail_lead_sync.microsoft_tenant") or "common",
+            # Another authority (a national cloud; tests use one on loopback).
+            authority_host=params.get_param("mail_lead_sync.microsoft_authority") or oauth.MICROSOFT_AUTHORITY_HOST,
+            verify=params.get_param("mail_lead_sync.ca_file") or True,
+        )
+
+    def _oauth_redirect_uri(self, provider="google"):
+        return f"{self.get_base_url()}/mail_lead_sync/oauth/{provider}"
 
     def _oauth_state(self):
         payload = json.dumps({"a": self.id, "u": self.env.uid, "n": secrets.token_urlsafe(8)}, separators=(",", ":"))
@@ -189,7 +214,26 @@ class MailSyncAccount(models.Model):
         )
         return {"type": "ir.actions.act_url", "url": url, "target": "self"}
 
-    def _oauth_finish_google(self, code):
+    def action_connect_microsoft(self):
+        self.ensure_one()
+        self._check_owner()
+        url, flow = self._microsoft_app().start_sign_in(
+            self._oauth_redirect_uri("microsoft"), self._oauth_state(), login_hint=self.email
+        )
+        self.sudo().oauth_flow = flow
+        return {"type": "ir.actions.act_url", "url": url, "target": "self"}
+
+    def _oauth_finish_microsoft(self, params):
+        flow = self.sudo().oauth_flow
+        if not flow:
+            raise errors.TokenRejected(_("This Microsoft sign-in is not valid any more: start again."), "no flow")
+        self.sudo().oauth_flow = False  # single use, whatever happens next
+        grant = self._microsoft_app().finish_sign_in(flow, params)
+        self.write({"provider": "microsoft", "state": "new" if not self.last_sync_date else "ok", "last_error": False})
+        self._oauth_store(grant)
+
+    def _oauth_finish_google(self, params):
+        code = params["code"]
         client_id, secret, token_uri = self._google_client()
         grant = oauth.exchange_code(oauth.GOOGLE, client_id, secret, code, self._oauth_redirect_uri(), token_uri)
         values = {"provider": "gmail", "state": "new" if not self.last_sync_date else "ok", "last_error": False}
@@ -213,8 +257,13 @@ class MailSyncAccount(models.Model):
         soon = fields.Datetime.now() + datetime.timedelta(minutes=5)
         if account.oauth_access_token and account.oauth_expires_at and account.oauth_expires_at > soon:
             return account.oauth_access_token
-        client_id, secret, token_uri = self._google_client()
-        grant = oauth.refresh(oauth.GOOGLE, client_id, secret, account.oauth_refresh_token, token_uri)
+        if not account.oauth_refresh_token:
+            raise errors.TokenRejected(_("This mailbox is not signed in: connect it."), "no refresh token")
+        if self.provider == "microsoft":
+            grant = self._microsoft_app().refresh(account.oauth_refresh_token)
+        else:
+            client_id, secret, token_uri = self._google_client()
+            grant = oauth.refresh(oauth.GOOGLE, client_id, secret, account.oauth_refresh_token, token_uri)
         self._oauth_store(grant)
         return grant.access_token
 
@@ -225,7 +274,7 @@ class MailSyncAccount(models.Model):
     def action_test_connection(self):
         self.ensure_one()
         try:
-            with ImapMailbox(self._imap_settings()) as box:
+            with self._open_mailbox() as box:
                 folders = box.sync_folders()
         except errors.SyncError as exc:
             self._record_error(exc)
@@ -331,12 +380,12 @@ class MailSyncAccount(models.Model):
         context = self.env["mail.sync.message"]._match_context(self)
         # Cursors are the sync's own bookkeeping: users may read them, not write them.
         Folder = self.env["mail.sync.folder"].sudo()
-        with ImapMailbox(self._imap_settings()) as box:
+        with self._open_mailbox() as box:
             for found in box.sync_folders():
                 folder = self.sudo().folder_ids.filtered(lambda f, name=found.name: f.name == name)
                 if not folder:
                     folder = Folder.create({"account_id": self.id, "name": found.name, "role": found.role})
-                cursor = folder._engine_cursor()
+                cursor = folder._engine_cursor(box.cursor_type)
                 if box.is_unchanged(found, cursor):
                     continue
                 for batch in box.index(found, cursor, since=since, batch_size=BATCH_SIZE):

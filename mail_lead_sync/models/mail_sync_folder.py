@@ -1,6 +1,8 @@
+import dataclasses
+
 from odoo import fields, models
 
-from ..engine.imap import Folder, FolderCursor
+from ..engine.imap import Folder
 
 
 class MailSyncFolder(models.Model):
@@ -11,7 +13,9 @@ class MailSyncFolder(models.Model):
     account_id = fields.Many2one("mail.sync.account", required=True, ondelete="cascade", index=True)
     name = fields.Char(required=True, readonly=True)
     role = fields.Selection([("inbox", "Inbox"), ("sent", "Sent"), ("all", "All Mail")], required=True, readonly=True)
-    # UIDVALIDITY and MODSEQ are unsigned 32/64-bit numbers: kept as JSON, not int4.
+    # The reader's own position, as JSON: UIDVALIDITY/MODSEQ for IMAP (unsigned
+    # 32/64-bit numbers that don't fit int4), a delta link for Microsoft 365, a
+    # sync state for Exchange.
     cursor = fields.Json(readonly=True, copy=False)
     message_count = fields.Integer("Indexed", readonly=True)
     remaining_count = fields.Integer("Still to Read", readonly=True)
@@ -21,18 +25,16 @@ class MailSyncFolder(models.Model):
     def _engine_folder(self):
         return Folder(self.name, self.role)
 
-    def _engine_cursor(self):
-        return FolderCursor(**self.cursor) if self.cursor else None
+    def _engine_cursor(self, cursor_type):
+        try:
+            return cursor_type(**self.cursor) if self.cursor else None
+        except TypeError:  # a position of another kind of reader: start over
+            return None
 
     def _store_cursor(self, cursor, indexed, remaining):
         self.write(
             {
-                "cursor": {
-                    "uidvalidity": cursor.uidvalidity,
-                    "last_uid": cursor.last_uid,
-                    "uidnext": cursor.uidnext,
-                    "highestmodseq": cursor.highestmodseq,
-                },
+                "cursor": dataclasses.asdict(cursor),
                 "message_count": self.message_count + indexed,
                 "remaining_count": remaining,
             }

@@ -7,10 +7,14 @@ from odoo import _, api, fields, models
 from odoo.tools import email_normalize, formataddr, html_sanitize, plaintext2html
 
 from ..engine import rules
-from ..engine.imap import ImapMailbox
 from ..engine.message import MalformedMessage, parse_message
 
 _logger = logging.getLogger(__name__)
+
+
+def _rows_by_key(row_ids, uids, remote_ids):
+    """{UID or server id: index row id}, as the mailbox readers name messages."""
+    return {remote_id or uid: row_id for row_id, uid, remote_id in zip(row_ids, uids, remote_ids, strict=True)}
 
 
 class MailSyncMessage(models.Model):
@@ -24,6 +28,7 @@ class MailSyncMessage(models.Model):
     account_id = fields.Many2one("mail.sync.account", required=True, ondelete="cascade", index=True, readonly=True)
     folder_id = fields.Many2one("mail.sync.folder", required=True, ondelete="cascade", readonly=True)
     uid = fields.Integer("UID", readonly=True)
+    remote_id = fields.Char("Server Id", readonly=True, help="Where the email is on servers without UIDs (Graph, EWS).")
     message_id = fields.Char("Message-ID", required=True, readonly=True)
     date = fields.Datetime(readonly=True, index=True)
     subject = fields.Char(readonly=True)
@@ -75,20 +80,20 @@ class MailSyncMessage(models.Model):
         if not fresh:
             return
         decisions = self._decide([entry.record for _row, entry in fresh], account, context)
-        wanted = {entry.uid: row_id for (row_id, entry), d in zip(fresh, decisions, strict=True) if d.posted}
+        wanted = {entry.key: row_id for (row_id, entry), d in zip(fresh, decisions, strict=True) if d.posted}
         self._set_states(
             [(row_id, "skipped" if d.reason != "no matching record" else "indexed", d.reason)
              for (row_id, _e), d in zip(fresh, decisions, strict=True) if not d.posted]
         )  # fmt: skip
         if wanted:
             bodies = dict(box.fetch_bodies(folder._engine_folder(), list(wanted)))
-            self._post_bodies(account, [(wanted[uid], bodies.get(uid)) for uid in wanted], context)
+            self._post_bodies(account, [(wanted[key], bodies.get(key)) for key in wanted], context)
 
     @api.model
     def _insert_index(self, account, folder, batch, context):
         """One INSERT for the batch. Returns ``[(row id, entry)]`` for emails not
         indexed before in this mailbox (a message seen again after a UIDVALIDITY
-        change only gets its new UID)."""
+        change or an expired delta link only gets its new place)."""
         if not batch.entries:
             return []
         uid = self.env.uid
@@ -100,7 +105,8 @@ class MailSyncMessage(models.Model):
                 (
                     account.id,
                     folder.id,
-                    entry.uid,
+                    entry.key if isinstance(entry.key, int) else None,
+                    None if isinstance(entry.key, int) else entry.key,
                     rec.message_id,
                     rec.date.replace(tzinfo=None) if rec.date else None,
                     rec.subject[:500],
@@ -114,39 +120,40 @@ class MailSyncMessage(models.Model):
             )
         rows = self.env.cr.execute_values(
             """
-            INSERT INTO mail_sync_message AS m (account_id, folder_id, uid, message_id, date, subject, from_address,
-                                                noise, participants, thread_ids, create_uid, write_uid,
-                                                create_date, write_date, state)
+            INSERT INTO mail_sync_message AS m (account_id, folder_id, uid, remote_id, message_id, date, subject,
+                                                from_address, noise, participants, thread_ids, create_uid,
+                                                write_uid, create_date, write_date, state)
             VALUES %s
-            ON CONFLICT (account_id, message_id) DO UPDATE SET uid = EXCLUDED.uid
+            ON CONFLICT (account_id, message_id) DO UPDATE SET uid = EXCLUDED.uid, remote_id = EXCLUDED.remote_id
                 WHERE m.folder_id = EXCLUDED.folder_id
-            RETURNING id, uid, (xmax = 0) AS inserted
+            RETURNING id, coalesce(remote_id, uid::text), (xmax = 0) AS inserted
             """,
             values,
-            template="(%s, %s, %s, %s, %s, %s, %s, %s, %s::text[], %s::text[], %s, %s,"
+            template="(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s::text[], %s::text[], %s, %s,"
             " now() at time zone 'UTC', now() at time zone 'UTC', 'indexed')",
             fetch=True,
             page_size=len(values),
         )
         self.invalidate_model()
-        by_uid = {entry.uid: entry for entry in batch.entries}
-        return [(row_id, by_uid[row_uid]) for row_id, row_uid, inserted in rows if inserted]
+        by_key = {str(entry.key): entry for entry in batch.entries}
+        return [(row_id, by_key[key]) for row_id, key, inserted in rows if inserted]
 
     @api.model
     def _insert_failures(self, account, folder, failures):
         """Unreadable emails are kept in the index with their UID and the reason."""
         self.env.cr.execute_values(
             """
-            INSERT INTO mail_sync_message (account_id, folder_id, uid, message_id, state, reason,
+            INSERT INTO mail_sync_message (account_id, folder_id, uid, remote_id, message_id, state, reason,
                                            create_uid, write_uid, create_date, write_date)
             VALUES %s ON CONFLICT (account_id, message_id) DO NOTHING
             """,
             [
-                (account.id, folder.id, f.uid, f"<uid-{folder.id}-{f.uid}@unreadable>", "failed", f.reason,
-                 self.env.uid, self.env.uid)
+                (account.id, folder.id, f.key if isinstance(f.key, int) else None,
+                 None if isinstance(f.key, int) else f.key, f"<uid-{folder.id}-{f.key}@unreadable>", "failed",
+                 f.reason, self.env.uid, self.env.uid)
                 for f in failures
             ],
-            template="(%s, %s, %s, %s, %s, %s, %s, %s, now() at time zone 'UTC', now() at time zone 'UTC')",
+            template="(%s, %s, %s, %s, %s, %s, %s, %s, %s, now() at time zone 'UTC', now() at time zone 'UTC')",
         )  # fmt: skip
 
     def _set_states(self, triples):
@@ -380,29 +387,30 @@ class MailSyncMessage(models.Model):
         self.env.cr.execute(
             """
             WITH candidates AS (
-                SELECT DISTINCT ON (m.message_id) m.id, m.uid, m.account_id, m.folder_id
+                SELECT DISTINCT ON (m.message_id) m.id, m.uid, m.remote_id, m.account_id, m.folder_id
                   FROM mail_sync_message m JOIN mail_sync_account a ON a.id = m.account_id
                  WHERE m.participants && %s::text[] AND m.state IN ('indexed', 'skipped', 'posted')
                    AND (a.history_start IS NULL OR m.date >= a.history_start)
                  ORDER BY m.message_id, m.id
             )
-            SELECT account_id, folder_id, array_agg(id), array_agg(uid) FROM candidates
+            SELECT account_id, folder_id, array_agg(id), array_agg(uid), array_agg(remote_id) FROM candidates
              GROUP BY account_id, folder_id
             """,
             [addresses],
         )
-        for account_id, folder_id, row_ids, uids in self.env.cr.fetchall():
+        for account_id, folder_id, row_ids, uids, remote_ids in self.env.cr.fetchall():
             account = self.env["mail.sync.account"].sudo().browse(account_id)
             folder = self.env["mail.sync.folder"].sudo().browse(folder_id)
-            self._link_rows(account, folder, dict(zip(uids, row_ids, strict=True)))
+            self._link_rows(account, folder, _rows_by_key(row_ids, uids, remote_ids))
             self._follow_threads(account)
 
     def _link_rows(self, account, folder, row_by_uid, box=None):
-        """Fetch and post index rows of one folder (on ``box`` when one is open)."""
+        """Fetch and post index rows of one folder (on ``box`` when one is open).
+        ``row_by_uid``: {place in the folder (UID or server id): index row id}."""
         context = self._match_context(account)
         try:
             if box is None:
-                with ImapMailbox(account._imap_settings()) as box:
+                with account._open_mailbox() as box:
                     bodies = dict(box.fetch_bodies(folder._engine_folder(), list(row_by_uid)))
             else:
                 bodies = dict(box.fetch_bodies(folder._engine_folder(), list(row_by_uid)))
@@ -422,7 +430,7 @@ class MailSyncMessage(models.Model):
             self.env.flush_all()
             self.env.cr.execute(
                 """
-                SELECT m.folder_id, array_agg(m.id), array_agg(m.uid) FROM mail_sync_message m
+                SELECT m.folder_id, array_agg(m.id), array_agg(m.uid), array_agg(m.remote_id) FROM mail_sync_message m
                  WHERE m.account_id = %s AND m.state = 'indexed' AND m.thread_ids <> '{}'
                    AND EXISTS (SELECT 1 FROM mail_sync_link l WHERE l.message_id = ANY(m.thread_ids))
                  GROUP BY m.folder_id
@@ -432,6 +440,6 @@ class MailSyncMessage(models.Model):
             groups = self.env.cr.fetchall()
             if not groups:
                 return
-            for folder_id, row_ids, uids in groups:
+            for folder_id, row_ids, uids, remote_ids in groups:
                 folder = self.env["mail.sync.folder"].sudo().browse(folder_id)
-                self._link_rows(account, folder, dict(zip(uids, row_ids, strict=True)), box)
+                self._link_rows(account, folder, _rows_by_key(row_ids, uids, remote_ids), box)

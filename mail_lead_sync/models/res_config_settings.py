@@ -10,6 +10,18 @@ class ResConfigSettings(models.TransientModel):
     mail_sync_google_client_secret = fields.Char(
         "Google Client Secret", config_parameter="mail_lead_sync.google_client_secret"
     )
+    mail_sync_microsoft_client_id = fields.Char(
+        "Microsoft Application (client) ID", config_parameter="mail_lead_sync.microsoft_client_id"
+    )
+    mail_sync_microsoft_client_secret = fields.Char(
+        "Microsoft Client Secret", config_parameter="mail_lead_sync.microsoft_client_secret"
+    )
+    mail_sync_microsoft_tenant = fields.Char(
+        "Microsoft Tenant",
+        config_parameter="mail_lead_sync.microsoft_tenant",
+        help="Directory (tenant) ID or domain of a single-tenant app; 'common' for a multi-tenant app "
+        "that also accepts personal Outlook.com accounts; 'organizations' for work accounts only.",
+    )
     mail_sync_exclude_users = fields.Boolean(related="company_id.mail_sync_exclude_users", readonly=False)
     mail_sync_skip_noise = fields.Boolean(related="company_id.mail_sync_skip_noise", readonly=False)
     mail_sync_attachment_max_mb = fields.Integer(related="company_id.mail_sync_attachment_max_mb", readonly=False)

@@ -28,6 +28,8 @@ import time
 
 import imapclient
 
+from .certs import self_signed
+
 DOVECOT = shutil.which("dovecot") or "/usr/sbin/dovecot"
 DOVEADM = shutil.which("doveadm") or "/usr/bin/doveadm"
 MAIL_USER = "nobody"
@@ -185,17 +187,6 @@ class DovecotServer:
     def _chown(self, path):
         os.chown(path, self._pw.pw_uid, self._pw.pw_gid)
 
-    def _write_certificate(self):
-        subprocess.run(
-            [
-                "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "3650",
-                "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
-                "-keyout", str(self.root / "key.pem"), "-out", self.cafile,
-            ],
-            check=True,
-            capture_output=True,
-        )  # fmt: skip
-
     def _check_reachable(self):
         for parent in self.root.resolve().parents:
             if not parent.stat().st_mode & stat.S_IXOTH:
@@ -209,7 +200,7 @@ class DovecotServer:
             (self.root / sub).mkdir(exist_ok=True)
             self._chown(self.root / sub)
         (self.root / "users").mkdir(exist_ok=True)
-        self._write_certificate()
+        self_signed(self.root)
         self.port_plain, self.port_ssl = self.fixed_ports or (free_port(), free_port())
         mechanisms = "plain login"
         oauth_passdb = ""

@@ -5,19 +5,39 @@ It plays both parts a mail provider's identity service plays for us:
   refresh tokens exchanged for access tokens, revoked grants refused with
   ``invalid_grant`` the way Google and Microsoft answer;
 - the introspection endpoint (RFC 7662) Dovecot's ``oauth2`` passdb calls to
-  check the access token an XOAUTH2 login presents.
+  check the access token an XOAUTH2 login presents;
+- with a certificate, an HTTPS authority in the shape of Microsoft's identity
+  platform (``/{tenant}/v2.0/.well-known/openid-configuration`` and
+  ``/{tenant}/oauth2/v2.0/token``), which is what msal insists on talking to.
 Plain Python, no Odoo import.
 """
 
+import base64
+import hashlib
 import json
+import re
 import secrets
+import ssl
+import tempfile
 import threading
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from .certs import self_signed
+
+
+def _s256(verifier):
+    return base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+
+
+_TENANT_PATH = re.compile(r"^/(?P<tenant>[^/]+)/(?:v2\.0/\.well-known/openid-configuration|oauth2/v2\.0/token)$")
+
 
 class OAuthServer:
-    def __init__(self):
+    def __init__(self, tls=False, certificate=None):
+        self.tls = tls or bool(certificate)
+        self.certificate = certificate  # (cert, key) to serve; default: a fresh self-signed pair
+        self.cafile = None  # the certificate to trust, when tls
         self.access_tokens = {}  # token -> login
         self.refresh_tokens = {}  # token -> (login, client_id)
         self.codes = {}  # code -> (login, client_id, redirect_uri)
@@ -28,7 +48,7 @@ class OAuthServer:
     @property
     def url(self):
         host, port = self._httpd.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"{'https' if self.tls else 'http'}://{host}:{port}"
 
     @property
     def introspection_url(self):
@@ -45,10 +65,15 @@ class OAuthServer:
             def log_message(self, *args):  # keep test output clean
                 pass
 
+            def do_GET(self):
+                self._answer(*server.handle_get(self.path.partition("?")[0]))
+
             def do_POST(self):
                 length = int(self.headers.get("Content-Length") or 0)
                 form = dict(urllib.parse.parse_qsl(self.rfile.read(length).decode()))
-                status, body = server.handle(self.path, form)
+                self._answer(*server.handle(self.path.partition("?")[0], form))
+
+            def _answer(self, status, body):
                 payload = json.dumps(body).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
@@ -57,6 +82,12 @@ class OAuthServer:
                 self.wfile.write(payload)
 
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        if self.tls:
+            self._certdir = tempfile.TemporaryDirectory(prefix="oauth-tls-")
+            self.cafile, keyfile = self.certificate or self_signed(self._certdir.name)
+            context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            context.load_cert_chain(self.cafile, keyfile)
+            self._httpd.socket = context.wrap_socket(self._httpd.socket, server_side=True)
         threading.Thread(target=self._httpd.serve_forever, daemon=True).start()
         return self
 
@@ -65,6 +96,8 @@ class OAuthServer:
             self._httpd.shutdown()
             self._httpd.server_close()
             self._httpd = None
+        if self.tls:
+            self._certdir.cleanup()
 
     def __enter__(self):
         return self.start()
@@ -85,10 +118,12 @@ class OAuthServer:
             self.refresh_tokens[token] = (login, client_id)
         return token
 
-    def issue_code(self, login, client_id, redirect_uri):
+    def issue_code(self, login, client_id, redirect_uri, code_challenge=None):
+        """What the consent page gives back; with the PKCE challenge of the
+        authorization URL, the exchange must present its verifier (RFC 7636)."""
         code = "code-" + secrets.token_urlsafe(16)
         with self._lock:
-            self.codes[code] = (login, client_id, redirect_uri)
+            self.codes[code] = (login, client_id, redirect_uri, code_challenge)
         return code
 
     def revoke(self, token):
@@ -102,13 +137,31 @@ class OAuthServer:
                         del self.access_tokens[access]
 
     # -- endpoints -----------------------------------------------------------------
+    def handle_get(self, path):
+        match = _TENANT_PATH.match(path)
+        if not match or not path.endswith("openid-configuration"):
+            return 404, {"error": "not_found"}
+        tenant = match["tenant"]
+        base = f"{self.url}/{tenant}"
+        with self._lock:
+            self.requests.append((path, {}))
+        # The fields msal reads, as Microsoft's discovery document names them.
+        return 200, {
+            "issuer": f"{base}/v2.0",
+            "authorization_endpoint": f"{base}/oauth2/v2.0/authorize",
+            "token_endpoint": f"{base}/oauth2/v2.0/token",
+            "response_types_supported": ["code", "id_token", "code id_token", "id_token token"],
+            "scopes_supported": ["openid", "profile", "email", "offline_access"],
+            "tenant_region_scope": "EU",
+        }
+
     def handle(self, path, form):
         with self._lock:
             self.requests.append((path, form))
             if path == "/introspect":
                 login = self.access_tokens.get(form.get("token", ""))
                 return 200, ({"active": True, "username": login} if login else {"active": False})
-            if path == "/token":
+            if path == "/token" or _TENANT_PATH.match(path):
                 return self._token(form)
         return 404, {"error": "not_found"}
 
@@ -123,6 +176,8 @@ class OAuthServer:
             grant = self.codes.pop(form.get("code", ""), None)
             if not grant or grant[2] != form.get("redirect_uri"):
                 return 400, {"error": "invalid_grant", "error_description": "Malformed auth code."}
+            if grant[3] and _s256(form.get("code_verifier", "")) != grant[3]:
+                return 400, {"error": "invalid_grant", "error_description": "The code_verifier does not match."}
             body = self._access(grant[0])
             refresh = "rt-" + secrets.token_urlsafe(24)
             self.refresh_tokens[refresh] = grant[:2]

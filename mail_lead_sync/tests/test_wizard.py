@@ -4,6 +4,7 @@ from odoo.tests import TransactionCase, tagged
 
 from .dns_server import DnsServer
 from .dovecot import DovecotServer
+from .oauth_server import OAuthServer
 
 
 @tagged("post_install", "-at_install")
@@ -76,3 +77,18 @@ class TestAddMailboxWizard(TransactionCase):
         self.assertTrue(action["url"].startswith("https://accounts.google.com/o/oauth2/v2/auth?"))
         account = self.env["mail.sync.account"].search([("email", "=", "dana@acme-google.test")])
         self.assertEqual((account.provider, account.host), ("gmail", "imap.gmail.com"))
+
+    def test_microsoft_365_domain_goes_to_microsofts_sign_in(self):
+        # Microsoft's authority on loopback, with Dovecot's certificate (the CA the addon trusts here).
+        authority = OAuthServer(certificate=(self.dovecot.cafile, str(self.dovecot.root / "key.pem"))).start()
+        self.addCleanup(authority.stop)
+        params = self.env["ir.config_parameter"].sudo()
+        params.set_param("mail_lead_sync.microsoft_client_id", "entra-app-1")
+        params.set_param("mail_lead_sync.microsoft_authority", authority.url)
+        self.dns.add("acme-ms.test", "MX", "0 acme-ms-test.mail.protection.outlook.com.")  # a domain on Microsoft 365
+        action = self.wizard("lee@acme-ms.test", False).action_detect()
+        self.assertEqual(action["type"], "ir.actions.act_url")
+        self.assertTrue(action["url"].startswith(f"{authority.url}/common/oauth2/v2.0/authorize?"), action["url"])
+        account = self.env["mail.sync.account"].search([("email", "=", "lee@acme-ms.test")])
+        self.assertEqual(account.provider, "microsoft")
+        self.assertTrue(account.sudo().oauth_flow["code_verifier"])

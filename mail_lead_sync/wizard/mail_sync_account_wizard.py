@@ -49,14 +49,20 @@ class MailSyncAccountWizard(models.TransientModel):
             return self._reopen(message=_("%(value)s is not an email address.", value=self.email))
         detector = self._detector()
         provider = detector.provider_for(addresses.domain_of(email))
-        google_ready = self.env["ir.config_parameter"].sudo().get_param("mail_lead_sync.google_client_id")
-        if provider and provider.oauth == "google" and google_ready:
+        params = self.env["ir.config_parameter"].sudo()
+        if provider and provider.oauth == "google" and params.get_param("mail_lead_sync.google_client_id"):
             # Google's own sign-in instead of a password (works with 2-step verification).
             account = self.env["mail.sync.account"].create(
                 {"email": email, "provider": "gmail", "host": "imap.gmail.com", "port": 993, "security": "ssl",
                  "sync_enabled": self.sync_enabled}
             )  # fmt: skip
             return account.action_connect_google()
+        if provider and provider.oauth == "microsoft" and params.get_param("mail_lead_sync.microsoft_client_id"):
+            # Microsoft 365 is read through Graph with Microsoft's sign-in (no password here).
+            account = self.env["mail.sync.account"].create(
+                {"email": email, "provider": "microsoft", "sync_enabled": self.sync_enabled}
+            )
+            return account.action_connect_microsoft()
         detection = detector.detect(email, provider=provider)
         if not detection.found:
             return self._reopen(

@@ -6,8 +6,9 @@
 
 Starts a Dovecot on 127.0.0.1 with a small customer conversation, connects it as
 the admin's mailbox through Odoo's JSON-RPC API, syncs it, then drives headless
-Chromium (Debian's) over the DevTools protocol to capture the settings block, the
-mailbox form and a lead's chatter into mail_lead_sync/static/description/.
+Chromium (Debian's) over the DevTools protocol to capture the settings block (and
+its sign-in part), the mailbox form, a lead's chatter with the "why" lines and the
+never-sync wizard into mail_lead_sync/static/description/.
 """
 
 import argparse
@@ -106,6 +107,8 @@ def set_up(odoo, server):
     )
     deliver(server, "INBOX", "Karen <karen@yourcompany.example>", alex, "Lunch?", "<l1@yourcompany.example>",
             "Internal: never synced.", 1)  # fmt: skip
+    deliver(server, "INBOX", dana, alex, "Contract draft", "<c1@client.example>",
+            "Counsel has comments on clause 7.\n\nDana", 1, "Cc: Counsel <counsel@lawfirm.example>\r\n")  # fmt: skip
     odoo.call("ir.config_parameter", "set_param", "mail_lead_sync.ca_file", server.cafile)
     company_id = odoo.call("res.users", "read", [2], ["company_id"])[0]["company_id"][0]
     odoo.call("res.company", "write", [company_id], {"email": "info@yourcompany.example"})
@@ -114,6 +117,7 @@ def set_up(odoo, server):
     for model, domain in (
         ("crm.lead", [("name", "=", LEAD)]),
         ("res.partner", [("email", "=", "dana@client.example")]),
+        ("mail.sync.never", [("entry", "=", "@lawfirm.example")]),
     ):
         odoo.call(model, "unlink", odoo.call(model, "search", domain))
     partner = odoo.call("res.partner", "create", {"name": "Dana Smith", "email": "dana@client.example"})
@@ -160,12 +164,12 @@ class Browser:
             if reply.get("id") == msg_id:
                 return reply.get("result", {})
 
-    def shot(self, url, path, script="", wait=5):
+    def shot(self, url, path, script="", wait=5, settle=1):
         self.send("Page.navigate", url=url)
         time.sleep(wait)
         if script:
             self.send("Runtime.evaluate", expression=script)
-            time.sleep(1)
+            time.sleep(settle)
         data = self.send("Page.captureScreenshot", format="png")["data"]
         path.write_bytes(base64.b64decode(data))
         print("wrote", path.relative_to(REPO))
@@ -203,6 +207,26 @@ def main():
                 f"{args.url}/odoo/action-crm.crm_lead_all_leads/{lead}",
                 OUT / "chatter.png",
                 "document.querySelector('.o-mail-Chatter-content, .o-mail-Thread').scrollIntoView({block: 'start'})",
+            )
+            browser.shot(
+                f"{args.url}/odoo/settings#crm",
+                OUT / "signin.png",
+                "document.querySelector('#mail_sync_google_setting').scrollIntoView({block: 'start'})",
+            )
+            # The never-sync wizard says what an entry removes before it is added.
+            browser.shot(
+                f"{args.url}/odoo/action-mail_lead_sync.mail_sync_never_action_company",
+                OUT / "never_sync.png",
+                """
+                [...document.querySelectorAll('button')].find(b => b.textContent.trim() === 'Add').click();
+                setTimeout(() => {
+                    const input = document.querySelector('.modal .o_field_widget[name=entry] input');
+                    input.value = '@lawfirm.example';
+                    input.dispatchEvent(new Event('input', {bubbles: true}));
+                    input.dispatchEvent(new Event('change', {bubbles: true}));
+                }, 1500);
+                """,
+                settle=4,
             )
         finally:
             browser.close()

@@ -147,3 +147,31 @@ def test_internal_reply_does_not_follow_the_thread():
     links = {"<first@acme.com>": {LEAD_1: "dana@client.test"}}
     reply = mail("karen.acme@gmail.com", "bob@acme.com", extra="In-Reply-To: <first@acme.com>")
     assert rules.decide(reply, ACME, {}, links).reason == "internal only"
+
+
+@pytest.mark.parametrize("entry", ["lawyer@firm.test", "LAWYER@Firm.test", "@firm.test", "firm.test", "@FIRM.TEST"])
+def test_never_sync_entry_keeps_the_whole_message_out(entry):
+    # Sue's deal email copies the company's lawyer: the lawyer is on the never-sync list,
+    # so the email is synced nowhere, even though Sue is a contact.
+    never = ACME.with_never([entry])
+    record = mail("bob@acme.com", "sue.acme@gmail.com", cc="Lawyer <lawyer@firm.test>")
+    assert rules.decide(record, ACME, RECORDS, {}).posted
+    decision = rules.decide(record, never, RECORDS, {})
+    assert (decision.posted, decision.reason) == (False, "never-sync list")
+    assert never.is_internal("lawyer@firm.test")  # and never matched as a participant
+
+
+def test_never_sync_list_counts_bcc_and_other_domains_are_untouched():
+    never = rules.InternalRules.build(["acme.com"], never=["@firm.test", "  ", "not an address@", "x@y@z"])
+    assert never.never_domains == {"firm.test"}
+    record = mail("bob@acme.com", "sue.acme@gmail.com", bcc="counsel@firm.test")
+    assert rules.decide(record, never, RECORDS, {}).reason == "never-sync list"
+    assert rules.decide(mail("bob@acme.com", "sue.acme@gmail.com"), never, RECORDS, {}).posted
+    assert not never.is_never("someone@notfirm.test") and not never.is_never("x@sub.firm.test")
+
+
+def test_header_of_names_the_header_that_carried_the_address():
+    record = mail("Sue <sue.acme@gmail.com>", "bob@acme.com", cc="dana@client.test", bcc="eve@client.test")
+    assert [rules.header_of(record, a) for a in ("sue.acme@gmail.com", "bob@acme.com", "dana@client.test",
+                                                 "eve@client.test", "nobody@x.test")] == [
+        "From", "To", "Cc", "Bcc", ""]  # fmt: skip

@@ -20,17 +20,67 @@ class InternalRules:
 
     excluded_domains: frozenset = frozenset()
     internal_addresses: frozenset = frozenset()
+    never_domains: frozenset = frozenset()  # never-sync lists (company's and mailbox owner's)
+    never_addresses: frozenset = frozenset()
 
     @classmethod
-    def build(cls, excluded_domains=(), internal_addresses=()):
+    def build(cls, excluded_domains=(), internal_addresses=(), never=()):
+        never_domains, never_addresses = parse_never_list(never)
         return cls(
             frozenset(filter(None, (addresses.normalize_domain(d) for d in excluded_domains))),
             frozenset(filter(None, (addresses.normalize(a) for a in internal_addresses))),
+            never_domains,
+            never_addresses,
         )
 
+    def with_never(self, entries):
+        """These rules plus more never-sync entries (a mailbox owner's own list)."""
+        domains, found = parse_never_list(entries)
+        return InternalRules(
+            self.excluded_domains,
+            self.internal_addresses,
+            self.never_domains | domains,
+            self.never_addresses | found,
+        )
+
+    def is_never(self, address):
+        return address in self.never_addresses or addresses.domain_of(address) in self.never_domains
+
     def is_internal(self, address):
-        """``address`` must be normalized (as in MailRecord)."""
-        return address in self.internal_addresses or addresses.domain_of(address) in self.excluded_domains
+        """``address`` must be normalized (as in MailRecord). Never-sync entries
+        count as internal: they never make a link."""
+        domain = addresses.domain_of(address)
+        return (
+            address in self.internal_addresses
+            or domain in self.excluded_domains
+            or address in self.never_addresses
+            or domain in self.never_domains
+        )
+
+
+def parse_never_list(entries):
+    """``(domains, addresses)`` from never-sync entries: ``@domain`` (or a bare
+    domain) and full addresses, in any case."""
+    domains, found = set(), set()
+    for entry in entries:
+        entry = (entry or "").strip()
+        if "@" in entry.lstrip("@"):
+            normalized = addresses.normalize(entry)
+            if normalized:
+                found.add(normalized)
+        elif entry:
+            domain = addresses.normalize_domain(entry.lstrip("@"))
+            if domain:
+                domains.add(domain)
+    return frozenset(domains), frozenset(found)
+
+
+def header_of(record, address):
+    """Which header of the message carries ``address`` ('From', 'To', 'Cc', 'Bcc')."""
+    for name, role in (("From", record.sender), ("To", record.to), ("Cc", record.cc), ("Bcc", record.bcc)):
+        if any(a.email == address for a in role):
+            return name
+    return ""
 
 
 def owner_sent(record, owner_addresses):
@@ -108,6 +158,8 @@ def decide(record, rules, records_by_address, links_by_message_id, owner_address
     """Apply the rules of DESIGN.md to one message, in their order."""
     if not record.participants(include_bcc=True):
         return Decision({}, "no parsable participant")
+    if any(rules.is_never(a) for a in record.participants(include_bcc=True)):
+        return Decision({}, "never-sync list")
     if skip_noise and record.noise:
         return Decision({}, record.noise)
     external = external_participants(record, rules, owner_addresses)

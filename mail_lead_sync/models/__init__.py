@@ -4,6 +4,7 @@ from . import (
     mail_sync_folder,
     mail_sync_link,
     mail_sync_message,
+    mail_sync_never,
     mail_sync_pending_address,
     res_company,
     res_config_settings,

@@ -7,6 +7,7 @@ import threading
 import time
 
 from dateutil.relativedelta import relativedelta
+from markupsafe import Markup
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
@@ -18,6 +19,19 @@ from ..engine.graph import GRAPH, GraphMailbox
 from ..engine.imap import ImapMailbox, ImapSettings
 
 _logger = logging.getLogger(__name__)
+
+# Reasons an email was skipped, in words (the index keeps the engine's codes).
+SKIP_REASONS = {
+    "auto-submitted": "Automatic replies (Auto-Submitted)",
+    "bulk": "Bulk mail (Precedence)",
+    "mailing-list": "Mailing lists and newsletters (List-Id, List-Unsubscribe)",
+    "internal only": "Only coworkers and company domains",
+    "never-sync list": "On a never-sync list",
+    "no parsable participant": "No readable address",
+    "ambiguous thread": "Reply to a thread shared by several records",
+    "failed": "Could not be read",
+    "deleted by its owner": "Deleted everywhere by the mailbox owner",
+}
 
 # Advisory-lock namespace ("mls\0"): one worker at a time per mailbox.
 LOCK_NAMESPACE = 0x6D6C7300
@@ -61,6 +75,19 @@ class MailSyncAccount(models.Model):
     oauth_flow = fields.Json(groups="base.group_system", copy=False)
     oauth_connected = fields.Boolean(compute="_compute_oauth_connected")
     sync_enabled = fields.Boolean("Sync Emails", default=True)
+    share_level = fields.Selection(
+        [
+            ("full", "Everything"),
+            ("subject", "Subject and metadata"),
+            ("metadata", "Metadata only"),
+        ],
+        string="What Colleagues See",
+        default="full",
+        required=True,
+        help="Everything: the emails as they are. Subject and metadata: who, when, subject and the names of "
+        "attachments; the body is not stored. Metadata only: who and when. A change applies to what was "
+        "already synced from this mailbox too.",
+    )
     state = fields.Selection(
         [
             ("new", "Not synced yet"),
@@ -78,10 +105,14 @@ class MailSyncAccount(models.Model):
     last_sync_date = fields.Datetime(readonly=True, copy=False)
     history_start = fields.Date(readonly=True, copy=False, help="Mail older than this is not imported.")
     folder_ids = fields.One2many("mail.sync.folder", "account_id", readonly=True)
+    posted_message_ids = fields.One2many(
+        "mail.sync.message", "account_id", string="Synced Emails", domain=[("state", "=", "posted")], readonly=True
+    )
     progress = fields.Integer("History Imported (%)", compute="_compute_progress")
     indexed_count = fields.Integer("Emails Read", compute="_compute_counts")
     posted_count = fields.Integer("Emails Synced", compute="_compute_counts")
     skipped_count = fields.Integer("Emails Skipped", compute="_compute_counts")
+    skipped_summary = fields.Html("Skipped, by Reason", compute="_compute_skipped_summary", sanitize=False)
 
     _sql_constraints = [("user_email_uniq", "unique(user_id, email)", "This mailbox is already connected.")]
 
@@ -124,6 +155,45 @@ class MailSyncAccount(models.Model):
             stats = {row[0]: row[1:] for row in self.env.cr.fetchall()}
         for account in self:
             account.indexed_count, account.posted_count, account.skipped_count = stats.get(account.id, (0, 0, 0))
+
+    def _compute_skipped_summary(self):
+        by_account = {}
+        if self.ids:
+            self.env["mail.sync.message"].flush_model()
+            self.env.cr.execute(
+                """SELECT account_id, coalesce(reason, state), count(*) FROM mail_sync_message
+                    WHERE account_id = ANY(%s) AND state IN ('skipped', 'failed')
+                    GROUP BY 1, 2 ORDER BY 3 DESC, 2""",
+                [self.ids],
+            )
+            for account_id, reason, count in self.env.cr.fetchall():
+                by_account.setdefault(account_id, []).append((reason, count))
+        for account in self:
+            rows = by_account.get(account.id)
+            account.skipped_summary = (
+                Markup("<table class='table table-sm o_mail_sync_skipped'>%s</table>")
+                % Markup().join(
+                    Markup("<tr><td>%s</td><td class='text-end'>%s</td></tr>") % (SKIP_REASONS.get(r, r), c)
+                    for r, c in rows
+                )
+                if rows
+                else False
+            )
+
+    def write(self, vals):
+        before = {account.id: account.share_level for account in self} if "share_level" in vals else {}
+        result = super().write(vals)
+        for account in self:
+            if before and before[account.id] != account.share_level:
+                account._apply_share_level(before[account.id])
+        return result
+
+    def _apply_share_level(self, previous):
+        """Bring what this mailbox already posted to its (new) sharing level. Lower
+        levels are applied from what Odoo has, so they hold even when the mailbox is
+        unreachable; higher ones read the emails again from the mailbox."""
+        self.ensure_one()
+        self.env["mail.sync.message"]._reshare(self, previous)
 
     def _check_owner(self):
         if self.user_id != self.env.user and not self.env.user.has_group("base.group_system"):

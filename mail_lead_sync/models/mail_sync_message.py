@@ -3,7 +3,10 @@ import datetime
 import logging
 import time
 
-from odoo import _, api, fields, models
+from markupsafe import Markup
+
+from odoo import Command, _, api, fields, models
+from odoo.exceptions import UserError
 from odoo.tools import email_normalize, formataddr, html_sanitize, plaintext2html
 
 from ..engine import rules
@@ -63,8 +66,11 @@ class MailSyncMessage(models.Model):
     def _match_context(self, account):
         company = account.company_id
         return {
-            "rules": company._mail_sync_internal_rules(),
+            # The company's never-sync list is in its rules; the owner's own list is added here.
+            "rules": company._mail_sync_internal_rules().with_never(account.user_id._mail_sync_never_entries()),
             "owner": account._owner_addresses(),
+            "owner_name": account.user_id.name,
+            "share_level": account.share_level,
             "skip_noise": company.mail_sync_skip_noise,
             "max_attachment": (company.mail_sync_attachment_max_mb or 0) * 1024 * 1024,
         }
@@ -197,7 +203,8 @@ class MailSyncMessage(models.Model):
         links = {}
         if message_ids:
             self.env.cr.execute(
-                "SELECT message_id, res_model, res_id, address FROM mail_sync_link WHERE message_id = ANY(%s)",
+                "SELECT message_id, res_model, res_id, address FROM mail_sync_link"
+                " WHERE message_id = ANY(%s) AND state = 'linked'",
                 [list(message_ids)],
             )
             for message_id, model, res_id, address in self.env.cr.fetchall():
@@ -260,8 +267,10 @@ class MailSyncMessage(models.Model):
                 if (rec.message_id, model, res_id) in present:
                     continue
                 present.add((rec.message_id, model, res_id))
+                header = rules.header_of(rec, address) if decision.reason == "address" else ""
+                why = self._why(decision.reason, address, header, model, context["owner_name"])
                 by_model.setdefault(model, []).append(
-                    self._message_values(rec, model, res_id, authors, subtype_id, context)
+                    self._message_values(rec, model, res_id, authors, subtype_id, context, why)
                 )
                 link_values.append(
                     {
@@ -269,7 +278,9 @@ class MailSyncMessage(models.Model):
                         "res_model": model,
                         "res_id": res_id,
                         "address": address,
+                        "header": header,
                         "reason": decision.reason,
+                        "why": why,
                         "account_id": account.id,
                     }
                 )
@@ -316,10 +327,29 @@ class MailSyncMessage(models.Model):
         return dict(self.env.cr.fetchall())
 
     @api.model
-    def _message_values(self, rec, model, res_id, authors, subtype_id, context):
-        sender = rec.sender[0] if rec.sender else None
-        email_from = formataddr((sender.name, sender.email)) if sender else False
-        body = html_sanitize(rec.body_html) if rec.body_html else plaintext2html(rec.body_text or "")
+    def _why(self, reason, address, header, model, owner_name):
+        """The one line that says why an email is on a record (stored with the link)."""
+        if reason == "thread":
+            record = _("lead") if model == "crm.lead" else _("contact")
+            return _(
+                "Reply to an email linked to this %(record)s, from %(owner)s's mailbox", record=record, owner=owner_name
+            )
+        return _("Linked by %(address)s in %(header)s, from %(owner)s's mailbox",
+                 address=address, header=header or _("the message"), owner=owner_name)  # fmt: skip
+
+    @api.model
+    def _shared_body(self, rec, level, context, attachment_names=None):
+        """The chatter body and attachments a sharing level lets through. At the lower
+        levels the body is not kept anywhere: it is not in what this returns."""
+        if level == "metadata":
+            return Markup("<p><em>%s</em></p>") % _("Only the participants and date of this email are shared."), []
+        names = attachment_names if attachment_names is not None else [att.name for att in rec.attachments]
+        if level == "subject":
+            body = Markup("<p><em>%s</em></p>") % _("Body not shared by the mailbox owner.")
+            if names:
+                body += Markup("<p>%s</p>") % _("Attachments: %(names)s", names=", ".join(names))
+            return body, []
+        body = Markup(html_sanitize(rec.body_html)) if rec.body_html else plaintext2html(rec.body_text or "")
         attachments, notes = [], []
         for att in rec.attachments:
             if context["max_attachment"] and att.size > context["max_attachment"]:
@@ -332,12 +362,17 @@ class MailSyncMessage(models.Model):
                     )
                 )
                 continue
-            attachments.append(
-                (0, 0, {"name": att.name, "datas": base64.b64encode(att.content or b""), "mimetype": att.content_type,
-                        "res_model": model, "res_id": res_id})
-            )  # fmt: skip
+            attachments.append(att)
         if notes:
             body += plaintext2html("\n".join(notes))
+        return body, attachments
+
+    @api.model
+    def _message_values(self, rec, model, res_id, authors, subtype_id, context, why=""):
+        sender = rec.sender[0] if rec.sender else None
+        email_from = formataddr((sender.name, sender.email)) if sender else False
+        level = context.get("share_level") or "full"
+        body, attachments = self._shared_body(rec, level, context)
         return {
             "model": model,
             "res_id": res_id,
@@ -346,13 +381,92 @@ class MailSyncMessage(models.Model):
             "author_id": authors.get(sender.email) if sender else False,
             "email_from": email_from,
             "reply_to": email_from,
-            "subject": rec.subject or False,
-            "body": body,
+            "subject": (rec.subject or False) if level != "metadata" else False,
+            "body": body + self._why_html(why),
             "date": rec.date.replace(tzinfo=None) if rec.date else fields.Datetime.now(),
             "message_id": rec.message_id,
             "email_add_signature": False,
-            "attachment_ids": attachments,
+            "attachment_ids": self._attachment_commands(attachments, model, res_id),
         }
+
+    @api.model
+    def _attachment_commands(self, attachments, model, res_id):
+        return [
+            Command.create(
+                {
+                    "name": att.name,
+                    "datas": base64.b64encode(att.content or b""),
+                    "mimetype": att.content_type,
+                    "res_model": model,
+                    "res_id": res_id,
+                }
+            )
+            for att in attachments
+        ]
+
+    @api.model
+    def _why_html(self, why):
+        # The class also tells the chatter which messages offer "Not related".
+        return Markup('<p class="o_mail_sync_why text-muted small">%s</p>') % why if why else Markup()
+
+    # -- sharing level and removal -------------------------------------------------
+    @api.model
+    def _reshare(self, account, previous):
+        links = (
+            self.env["mail.sync.link"]
+            .sudo()
+            .search([("account_id", "=", account.id), ("state", "=", "linked"), ("mail_message_id", "!=", False)])
+        )
+        if not links:
+            return
+        level = account.share_level
+        context = self._match_context(account)
+        records = {}
+        if level == "full" or previous == "metadata":
+            records = self._refetch(account, set(links.mapped("message_id")))
+        for link in links:
+            message = link.mail_message_id.sudo()
+            rec = records.get(link.message_id)
+            if rec is None and (level == "full" or previous == "metadata"):
+                continue  # gone from the mailbox: left as it is
+            names = message.attachment_ids.mapped("name") if rec is None else None
+            body, attachments = self._shared_body(rec, level, context, names)
+            values = {"body": body + self._why_html(link.why)}
+            if level == "metadata":
+                values["subject"] = False
+            elif rec is not None:
+                values["subject"] = rec.subject or False
+            old_attachments = message.attachment_ids
+            values["attachment_ids"] = self._attachment_commands(attachments, link.res_model, link.res_id)
+            message.write(values)
+            old_attachments.unlink()
+
+    @api.model
+    def _refetch(self, account, message_ids):
+        """{Message-ID: parsed email} read again from the mailbox."""
+        rows = self.sudo().search([("account_id", "=", account.id), ("message_id", "in", list(message_ids))])
+        found = {}
+        with account._open_mailbox() as box:
+            for folder in rows.folder_id:
+                in_folder = rows.filtered(lambda r, f=folder: r.folder_id == f)
+                by_key = {row.remote_id or row.uid: row for row in in_folder}
+                for key, raw in box.fetch_bodies(folder._engine_folder(), list(by_key)):
+                    if raw:
+                        try:
+                            found[by_key[key].message_id] = parse_message(raw, keep_attachment_content=True)
+                        except MalformedMessage:
+                            continue
+        return found
+
+    def action_delete_everywhere(self):
+        """The mailbox owner takes an email back from every record it was posted on."""
+        for row in self:
+            if row.account_id.user_id != self.env.user and not self.env.user.has_group("base.group_system"):
+                raise UserError(_("Only the owner of the mailbox can delete its emails everywhere."))
+        links = self.env["mail.sync.link"].sudo().search([("message_id", "in", self.mapped("message_id"))])
+        links._reject_and_remove()
+        self.sudo().write({"state": "skipped", "reason": "deleted by its owner"})
+        return True
 
     # -- retroactive linking ---------------------------------------------------
     @api.model

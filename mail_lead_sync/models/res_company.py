@@ -55,8 +55,9 @@ class ResCompany(models.Model):
         """The company's domains plus every address of an internal user of the
         database (login, email, connected mailboxes), whatever its domain."""
         self.ensure_one()
+        never = self._mail_sync_never_entries()
         if not self.mail_sync_exclude_users:
-            return rules.InternalRules.build(self._mail_sync_excluded_domain_set())
+            return rules.InternalRules.build(self._mail_sync_excluded_domain_set(), never=never)
         self.env.cr.execute(
             """
             SELECT u.login, p.email FROM res_users u JOIN res_partner p ON p.id = u.partner_id
@@ -66,4 +67,9 @@ class ResCompany(models.Model):
             """
         )
         internal = {value for row in self.env.cr.fetchall() for value in row if value}
-        return rules.InternalRules.build(self._mail_sync_excluded_domain_set(), internal)
+        return rules.InternalRules.build(self._mail_sync_excluded_domain_set(), internal, never=never)
+
+    def _mail_sync_never_entries(self):
+        """The company's never-sync list (entries without an owner)."""
+        entries = self.env["mail.sync.never"].sudo().search([("company_id", "=", self.id), ("user_id", "=", False)])
+        return entries.mapped("entry")

@@ -1,3 +1,5 @@
+import datetime
+import email.utils
 from unittest.mock import patch
 
 from odoo.tests import HttpCase, tagged
@@ -41,3 +43,36 @@ class TestMailSyncUi(HttpCase):
                             login="admin")  # fmt: skip
         account = self.env["mail.sync.account"].search([("email", "=", "dana@srv.test")])
         self.assertEqual((account.host, account.port), ("imap.srv.test", self.dovecot.port_ssl))
+
+    def test_not_related_in_a_leads_chatter(self):
+        self.env["ir.config_parameter"].sudo().set_param("mail_lead_sync.ca_file", self.dovecot.cafile)
+        self.dovecot.add_user("tour-nr@acme.test", "pw")
+        admin = self.env.ref("base.user_admin")
+        box = self.env["mail.sync.account"].create(
+            {"user_id": admin.id, "email": "tour-nr@acme.test", "host": self.dovecot.host,
+             "port": self.dovecot.port_ssl, "password": "pw"}
+        )  # fmt: skip
+        lead = self.env["crm.lead"].create(
+            {"name": "Tour Deal", "email_from": "dana@client.test", "type": "opportunity", "user_id": admin.id}
+        )
+        now = email.utils.format_datetime(datetime.datetime.now(datetime.UTC))
+        raw = (
+            "From: Dana <dana@client.test>\r\nTo: tour-nr@acme.test\r\nSubject: Price question\r\n"
+            f"Message-ID: <{{n}}@client.test>\r\nDate: {now}\r\n\r\nHow much?\r\n"
+        )
+        self.dovecot.append(box.email, "INBOX", raw.replace("{n}", "nr1").encode())
+        box.action_sync_now()
+        self.dovecot.append(
+            box.email,
+            "INBOX",
+            raw.replace("{n}", "nr2")
+            .replace("Price question", "Follow-up")
+            .replace("How much?", "Next step?")
+            .encode(),
+        )
+        self.start_tour(f"/odoo/crm/{lead.id}", "mail_lead_sync_not_related_tour", login="admin")
+        subjects = self.env["mail.message"].search([("model", "=", "crm.lead"), ("res_id", "=", lead.id),
+                                                    ("message_type", "=", "email")]).mapped("subject")  # fmt: skip
+        self.assertEqual(subjects, ["Follow-up"])
+        link = self.env["mail.sync.link"].sudo().search([("message_id", "=", "<nr1@client.test>")])
+        self.assertEqual((link.res_id, link.state), (lead.id, "rejected"))

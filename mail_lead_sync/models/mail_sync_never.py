@@ -1,0 +1,72 @@
+from odoo import _, api, fields, models
+from odoo.exceptions import ValidationError
+
+from ..engine import rules
+
+
+class MailSyncNever(models.Model):
+    """A never-sync entry: an address or an ``@domain`` whose emails are synced
+    nowhere. Company-wide (set by administrators) or a user's own (for the
+    mailboxes that user owns)."""
+
+    _name = "mail.sync.never"
+    _description = "Never-sync address or domain"
+    _order = "entry"
+
+    entry = fields.Char("Address or @domain", required=True)
+    company_id = fields.Many2one("res.company", required=True, default=lambda self: self.env.company, index=True)
+    user_id = fields.Many2one(
+        "res.users", string="Owner", index=True, ondelete="cascade", help="Empty: the whole company's list."
+    )
+
+    _sql_constraints = [
+        ("entry_uniq", "unique(company_id, user_id, entry)", "This entry is already on the list."),
+    ]
+
+    @api.model
+    def _normalize_entry(self, entry):
+        domains, found = rules.parse_never_list([entry])
+        if found:
+            return next(iter(found))
+        if domains:
+            return "@" + next(iter(domains))
+        raise ValidationError(_("%(entry)s is neither an email address nor a domain.", entry=entry))
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            if vals.get("entry"):
+                vals["entry"] = self._normalize_entry(vals["entry"])
+        return super().create(vals_list)
+
+    def write(self, vals):
+        if vals.get("entry"):
+            vals["entry"] = self._normalize_entry(vals["entry"])
+        return super().write(vals)
+
+    # -- what an entry takes away ------------------------------------------------
+    @api.model
+    def _links_for(self, entries, company, user=None):
+        """Synced links an entry list would remove: emails with such a participant,
+        from the company's mailboxes (or only ``user``'s)."""
+        domains, found = rules.parse_never_list(entries)
+        self.env.flush_all()
+        self.env.cr.execute(
+            """
+            SELECT DISTINCT l.id FROM mail_sync_link l
+              JOIN mail_sync_message m ON m.message_id = l.message_id
+              JOIN mail_sync_account a ON a.id = m.account_id
+             WHERE l.state = 'linked' AND a.company_id = %(company)s
+               AND (%(user)s IS NULL OR (a.user_id = %(user)s AND l.account_id = a.id))
+               AND EXISTS (SELECT 1 FROM unnest(m.participants) p
+                            WHERE p = ANY(%(found)s) OR split_part(p, '@', 2) = ANY(%(domains)s))
+            """,
+            {"company": company.id, "user": user.id if user else None, "found": list(found), "domains": list(domains)},
+        )
+        return self.env["mail.sync.link"].sudo().browse([row[0] for row in self.env.cr.fetchall()])
+
+    @api.model
+    def _mark_index(self, links):
+        self.env["mail.sync.message"].sudo().search(
+            [("message_id", "in", links.mapped("message_id")), ("state", "=", "posted")]
+        ).write({"state": "skipped", "reason": "never-sync list"})

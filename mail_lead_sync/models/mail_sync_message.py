@@ -203,8 +203,15 @@ class MailSyncMessage(models.Model):
         links = {}
         if message_ids:
             self.env.cr.execute(
-                "SELECT message_id, res_model, res_id, address FROM mail_sync_link"
-                " WHERE message_id = ANY(%s) AND state = 'linked'",
+                # Records deleted or archived since do not pass their thread on.
+                """
+                SELECT l.message_id, l.res_model, l.res_id, l.address FROM mail_sync_link l
+                 WHERE l.message_id = ANY(%s) AND l.state = 'linked'
+                   AND CASE l.res_model
+                       WHEN 'crm.lead' THEN EXISTS (SELECT 1 FROM crm_lead c WHERE c.id = l.res_id AND c.active)
+                       WHEN 'res.partner' THEN EXISTS (SELECT 1 FROM res_partner p WHERE p.id = l.res_id AND p.active)
+                       ELSE FALSE END
+                """,
                 [list(message_ids)],
             )
             for message_id, model, res_id, address in self.env.cr.fetchall():

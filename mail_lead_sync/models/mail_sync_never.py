@@ -56,7 +56,7 @@ class MailSyncNever(models.Model):
             SELECT DISTINCT l.id FROM mail_sync_link l
               JOIN mail_sync_message m ON m.message_id = l.message_id
               JOIN mail_sync_account a ON a.id = m.account_id
-             WHERE l.state = 'linked' AND a.company_id = %(company)s
+             WHERE l.state = 'linked' AND l.mail_message_id IS NOT NULL AND a.company_id = %(company)s
                AND (%(user)s IS NULL OR (a.user_id = %(user)s AND l.account_id = a.id))
                AND EXISTS (SELECT 1 FROM unnest(m.participants) p
                             WHERE p = ANY(%(found)s) OR split_part(p, '@', 2) = ANY(%(domains)s))

@@ -48,6 +48,20 @@ class TestSync(MailSyncCase):
         link = self.env["mail.sync.link"].search([("message_id", "=", "<re1@mail.test>")])
         self.assertEqual((link.reason, link.address), ("thread", "dana@client.test"))
 
+    def test_reply_to_an_email_of_a_deleted_lead_goes_nowhere_and_breaks_nothing(self):
+        # Found by the screenshot script: a lead deleted after its email was synced
+        # made the next sync fail on the reply's thread ("Record does not exist").
+        lead = self.env["crm.lead"].create({"name": "Gone", "email_from": "dana@client.test"})
+        self.deliver(self.box, "Sent", "bob@acme.test", "dana@client.test", "Offer", "<del1@acme.test>", days_ago=3)
+        self.box.action_sync_now()
+        self.assertEqual(len(self.synced(lead)), 1)
+        lead.unlink()
+        self.deliver(self.box, "INBOX", "dana.home@mail.test", "bob@acme.test", "Re: Offer", "<del2@mail.test>",
+                     extra="In-Reply-To: <del1@acme.test>")  # fmt: skip
+        self.box.action_sync_now()
+        self.assertEqual((self.box.state, self.box.last_error), ("ok", False))
+        self.assertFalse(self.env["mail.sync.link"].search([("message_id", "=", "<del2@mail.test>")]))
+
     def test_reply_to_two_leads_with_different_addresses_is_not_guessed(self):
         lead_a = self.env["crm.lead"].create({"name": "A", "email_from": "dana@client.test"})
         lead_b = self.env["crm.lead"].create({"name": "B", "email_from": "eve@other.test"})

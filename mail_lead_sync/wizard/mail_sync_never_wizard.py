@@ -30,7 +30,7 @@ class MailSyncNeverWizard(models.TransientModel):
             links = Never._links_for([entry], *wizard._target())
             records = {(link.res_model, link.res_id) for link in links}
             wizard.preview = _(
-                "Adding %(entry)s removes %(messages)s synced messages from %(records)s records.",
+                "Adding %(entry)s removes synced emails: %(messages)s, on %(records)s records.",
                 entry=entry,
                 messages=len(set(links.mapped("message_id"))),
                 records=len(records),

@@ -4,15 +4,14 @@ Microsoft documents (no Microsoft 365 server can run here): paging with
 410 for an expired delta link, 401 for a refused token, MIME by $value."""
 
 import json
-import threading
 import time
 import urllib.parse
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
 from mail_lead_sync.engine import errors
 from mail_lead_sync.engine.graph import SELECT, GraphMailbox
+from mail_lead_sync.tests.loopback_http import LoopbackHttp
 
 
 def message(n, sender="dana@client.test", headers=()):
@@ -32,33 +31,20 @@ def message(n, sender="dana@client.test", headers=()):
     }
 
 
-class FakeGraph:
+class FakeGraph(LoopbackHttp):
     """Plays Graph's HTTP side with scripted answers; records what it was asked."""
 
     def __init__(self):
         self.requests = []
         self.script = {}  # path+query -> list of (status, headers, body) served in turn
-        graph = self
+        self.start()
+        self.base = f"http://127.0.0.1:{self.port}/v1.0"
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
-            def do_GET(self):
-                graph.requests.append((self.path, dict(self.headers)))
-                answers = graph.script.get(self.path) or [(404, {}, {"error": {"code": "ErrorItemNotFound"}})]
-                status, headers, body = answers.pop(0) if len(answers) > 1 else answers[0]
-                payload = body if isinstance(body, bytes) else json.dumps(body).encode()
-                self.send_response(status)
-                for name, value in headers.items():
-                    self.send_header(name, value)
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-        self.base = f"http://127.0.0.1:{self.httpd.server_address[1]}/v1.0"
+    def answer(self, method, path, headers, body):
+        self.requests.append((path, dict(headers)))
+        answers = self.script.get(path) or [(404, {}, {"error": {"code": "ErrorItemNotFound"}})]
+        status, reply_headers, reply = answers.pop(0) if len(answers) > 1 else answers[0]
+        return status, reply_headers, reply if isinstance(reply, bytes) else json.dumps(reply).encode()
 
     def path(self, url):
         parts = urllib.parse.urlsplit(url)
@@ -75,9 +61,8 @@ class FakeGraph:
 
 @pytest.fixture
 def graph():
-    server = FakeGraph()
-    yield server
-    server.httpd.shutdown()
+    with FakeGraph() as server:
+        yield server
 
 
 def start_url(graph, folder="inbox"):

@@ -15,6 +15,7 @@ from odoo.tools import consteq
 from odoo.tools.misc import hmac
 
 from ..engine import addresses, errors, oauth
+from ..engine.ews import EwsMailbox
 from ..engine.graph import GRAPH, GraphMailbox
 from ..engine.imap import ImapMailbox, ImapSettings
 
@@ -225,9 +226,16 @@ class MailSyncAccount(models.Model):
     def _open_mailbox(self):
         """The engine's reader for this mailbox's provider (a context manager)."""
         self.ensure_one()
+        params = self.env["ir.config_parameter"].sudo()
         if self.provider == "microsoft":
-            graph_url = self.env["ir.config_parameter"].sudo().get_param("mail_lead_sync.graph_url") or GRAPH
+            graph_url = params.get_param("mail_lead_sync.graph_url") or GRAPH
             return GraphMailbox(self._oauth_access_token(), base_url=graph_url)
+        if self.provider == "exchange":
+            account = self.sudo()
+            return EwsMailbox(
+                account.email, account.login or account.email, account.password or "", server=account.host or None,
+                verify=params.get_param("mail_lead_sync.ca_file") or True,
+            )  # fmt: skip
         return ImapMailbox(self._imap_settings())
 
     # -- Google and Microsoft sign-in ------------------------------------------------

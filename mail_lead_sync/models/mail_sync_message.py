@@ -9,7 +9,7 @@ from odoo import Command, _, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import email_normalize, formataddr, html_sanitize, plaintext2html
 
-from ..engine import rules
+from ..engine import quotes, rules
 from ..engine.message import MalformedMessage, parse_message
 
 _logger = logging.getLogger(__name__)
@@ -356,7 +356,7 @@ class MailSyncMessage(models.Model):
             if names:
                 body += Markup("<p>%s</p>") % _("Attachments: %(names)s", names=", ".join(names))
             return body, []
-        body = Markup(html_sanitize(rec.body_html)) if rec.body_html else plaintext2html(rec.body_text or "")
+        body = Markup(html_sanitize(rec.body_html)) if rec.body_html else self._text_body(rec.body_text or "")
         attachments, notes = [], []
         for att in rec.attachments:
             if context["max_attachment"] and att.size > context["max_attachment"]:
@@ -373,6 +373,17 @@ class MailSyncMessage(models.Model):
         if notes:
             body += plaintext2html("\n".join(notes))
         return body, attachments
+
+    @api.model
+    def _text_body(self, text):
+        """A text reply as HTML, its quoted history in blockquotes Odoo folds."""
+        parts = []
+        for quoted, lines in quotes.split_quoted(text):
+            chunk = "\n".join(lines).strip("\n")
+            if chunk.strip():
+                rendered = plaintext2html(chunk)
+                parts.append(Markup("<blockquote>%s</blockquote>") % rendered if quoted else rendered)
+        return Markup().join(parts) or plaintext2html("")
 
     @api.model
     def _message_values(self, rec, model, res_id, authors, subtype_id, context, why=""):

@@ -1,4 +1,13 @@
 # Harness modules here (dovecot.py, oauth_server.py) are plain Python shared with
 # the engine's pytest suite; the Odoo test modules load only under Odoo.
 if __name__.startswith("odoo.addons."):
-    from . import test_oauth_google, test_oauth_microsoft, test_privacy, test_settings, test_sync, test_ui, test_wizard
+    from . import (
+        test_exchange,
+        test_oauth_google,
+        test_oauth_microsoft,
+        test_privacy,
+        test_settings,
+        test_sync,
+        test_ui,
+        test_wizard,
+    )

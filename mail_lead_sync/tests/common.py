@@ -9,6 +9,15 @@ from .dovecot import DovecotServer
 _numbers = itertools.count(1)
 
 
+def raw_email(sender, to, subject, message_id, extra=""):
+    """A plain text email as bytes, dated in the sync window of any test."""
+    return (
+        f"From: {sender}\r\nTo: {to}\r\nSubject: {subject}\r\nMessage-ID: {message_id}\r\n"
+        f"Date: Mon, 02 Nov 2026 10:00:00 +0000\r\n{extra}Content-Type: text/plain; charset=utf-8\r\n\r\n"
+        f"Body of {subject}\r\n"
+    ).encode()
+
+
 class MailSyncCase(TransactionCase):
     """Acme (acme.test) with Bob and Karen as users, Bob's mailbox on a real
     Dovecot. Each test gets a fresh, empty mailbox for Bob."""

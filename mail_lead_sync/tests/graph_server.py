@@ -22,7 +22,8 @@ import json
 import threading
 import urllib.parse
 import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from .loopback_http import LoopbackHttp
 
 
 def _recipients(msg, name):
@@ -58,7 +59,7 @@ def graph_json(raw, message_id, received):
     }
 
 
-class GraphServer:
+class GraphServer(LoopbackHttp):
     def __init__(self, oauth):
         self.oauth = oauth
         self.folders = {}  # (login, folder) -> [(id, json, raw)]
@@ -67,44 +68,15 @@ class GraphServer:
         self.generation = 0  # delta links of older generations have expired
         self.selects = []  # the $select of each delta query, kept behind its tokens
         self._lock = threading.Lock()
-        self._httpd = None
 
     @property
     def base_url(self):
-        return f"http://127.0.0.1:{self._httpd.server_address[1]}/v1.0"
+        return f"http://127.0.0.1:{self.port}/v1.0"
 
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc_info):
-        self.stop()
-
-    def start(self):
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
-            def do_GET(self):
-                status, headers, body = server.handle(self.path, self.headers)
-                payload = body if isinstance(body, bytes) else json.dumps(body).encode()
-                self.send_response(status)
-                for name, value in headers.items():
-                    self.send_header(name, value)
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
-
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self._httpd.serve_forever, daemon=True).start()
-        return self
-
-    def stop(self):
-        if self._httpd:
-            self._httpd.shutdown()
-            self._httpd.server_close()
-            self._httpd = None
+    def answer(self, method, path, headers, body):
+        status, reply_headers, reply = self.handle(path, headers)
+        payload = reply if isinstance(reply, bytes) else json.dumps(reply).encode()
+        return status, reply_headers, payload
 
     # -- the mailbox ---------------------------------------------------------------
     def deliver(self, login, folder, raw, received=None):

@@ -21,9 +21,9 @@ import ssl
 import tempfile
 import threading
 import urllib.parse
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from .certs import self_signed
+from .loopback_http import LoopbackHttp
 
 
 def _s256(verifier):
@@ -33,7 +33,7 @@ def _s256(verifier):
 _TENANT_PATH = re.compile(r"^/(?P<tenant>[^/]+)/(?:v2\.0/\.well-known/openid-configuration|oauth2/v2\.0/token)$")
 
 
-class OAuthServer:
+class OAuthServer(LoopbackHttp):
     def __init__(self, tls=False, certificate=None):
         self.tls = tls or bool(certificate)
         self.certificate = certificate  # (cert, key) to serve; default: a fresh self-signed pair
@@ -43,12 +43,10 @@ class OAuthServer:
         self.codes = {}  # code -> (login, client_id, redirect_uri)
         self.requests = []  # (path, form) of every call, for assertions
         self._lock = threading.Lock()
-        self._httpd = None
 
     @property
     def url(self):
-        host, port = self._httpd.server_address[:2]
-        return f"{'https' if self.tls else 'http'}://{host}:{port}"
+        return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.port}"
 
     @property
     def introspection_url(self):
@@ -58,52 +56,27 @@ class OAuthServer:
     def token_url(self):
         return self.url + "/token"
 
-    def start(self):
-        server = self
+    def answer(self, method, path, headers, body):
+        path = path.partition("?")[0]
+        if method == "GET":
+            status, reply = self.handle_get(path)
+        else:
+            status, reply = self.handle(path, dict(urllib.parse.parse_qsl(body.decode())))
+        return status, {"Content-Type": "application/json"}, json.dumps(reply).encode()
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):  # keep test output clean
-                pass
-
-            def do_GET(self):
-                self._answer(*server.handle_get(self.path.partition("?")[0]))
-
-            def do_POST(self):
-                length = int(self.headers.get("Content-Length") or 0)
-                form = dict(urllib.parse.parse_qsl(self.rfile.read(length).decode()))
-                self._answer(*server.handle(self.path.partition("?")[0], form))
-
-            def _answer(self, status, body):
-                payload = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
-
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        if self.tls:
-            self._certdir = tempfile.TemporaryDirectory(prefix="oauth-tls-")
-            self.cafile, keyfile = self.certificate or self_signed(self._certdir.name)
-            context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-            context.load_cert_chain(self.cafile, keyfile)
-            self._httpd.socket = context.wrap_socket(self._httpd.socket, server_side=True)
-        threading.Thread(target=self._httpd.serve_forever, daemon=True).start()
-        return self
+    def _wrap_socket(self, sock):
+        if not self.tls:
+            return sock
+        self._certdir = tempfile.TemporaryDirectory(prefix="oauth-tls-")
+        self.cafile, keyfile = self.certificate or self_signed(self._certdir.name)
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(self.cafile, keyfile)
+        return context.wrap_socket(sock, server_side=True)
 
     def stop(self):
-        if self._httpd:
-            self._httpd.shutdown()
-            self._httpd.server_close()
-            self._httpd = None
-        if self.tls:
+        super().stop()
+        if self.tls and getattr(self, "_certdir", None):
             self._certdir.cleanup()
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc_info):
-        self.stop()
 
     # -- grants ------------------------------------------------------------------
     def issue_token(self, login):

@@ -3,16 +3,9 @@ import urllib.parse
 
 from odoo.tests import HttpCase, tagged
 
+from .common import raw_email as _raw
 from .graph_server import GraphServer
 from .oauth_server import OAuthServer
-
-
-def _raw(sender, to, subject, message_id, extra=""):
-    return (
-        f"From: {sender}\r\nTo: {to}\r\nSubject: {subject}\r\nMessage-ID: {message_id}\r\n"
-        f"Date: Mon, 02 Nov 2026 10:00:00 +0000\r\n{extra}Content-Type: text/plain; charset=utf-8\r\n\r\n"
-        f"Body of {subject}\r\n"
-    ).encode()
 
 
 @tagged("post_install", "-at_install")

@@ -1,5 +1,9 @@
+import lxml.html
+
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import new_test_user, tagged
+
+from odoo.addons.base.tests import test_mail_examples
 
 from .common import MailSyncCase
 
@@ -217,3 +221,38 @@ class TestWhyAndTakingBack(MailSyncCase):
         for words in ("Mailing lists and newsletters", "Automatic replies", "Bulk mail", "Only coworkers"):
             self.assertIn(words, summary)
         self.assertEqual(self.box.skipped_count, 4)
+
+
+@tagged("post_install", "-at_install")
+class TestQuotedHistoryFolded(MailSyncCase):
+    """Replies from Odoo's own collection of real emails (odoo/addons/base/tests/
+    test_mail_examples.py: Thunderbird, Outlook, Gmail, a French plain-text reply),
+    synced: their quoted history is marked the way Odoo's chatter folds it."""
+
+    def _visible_and_hidden(self, body):
+        tree = lxml.html.fromstring(f"<div>{body}</div>")
+        hidden = " ".join(el.text_content() for el in tree.xpath("//*[@data-o-mail-quote]"))
+        for el in tree.xpath("//*[@data-o-mail-quote]"):
+            el.drop_tree()
+        return tree.text_content(), hidden
+
+    def test_html_and_text_replies(self):
+        dana = self.env["res.partner"].create({"name": "Dana", "email": "dana@client.test"})
+        samples = {
+            "thunderbird": ("text/html", test_mail_examples.QUOTE_BLOCKQUOTE, "I don't care how much", "Yep Dominique"),
+            "outlook": ("text/html", test_mail_examples.QUOTE_OUTLOOK_HTML, "Reply from outlook", "Parent email body"),
+            "gmail": ("text/html", test_mail_examples.GMAIL_1, "Ok for me", "Here is the schedule"),
+            "text-fr": ("text/plain", test_mail_examples.TEXT_2, "Of course. This seems viable.", "blahblahblah"),
+            "text-sig": ("text/plain", test_mail_examples.TEXT_1, "Is everything ok for you?", "MySignature"),
+        }
+        for name, (ctype, body, _shown, _folded) in samples.items():
+            self.deliver(self.box, "INBOX", "dana@client.test", self.box.email, name, f"<{name}@client.test>",
+                         extra=f"Content-Type: {ctype}; charset=utf-8", body=body)  # fmt: skip
+        self.box.action_sync_now()
+        bodies = {m.subject: m.body for m in self.synced(dana)}
+        for name, (_ctype, _body, shown, folded) in samples.items():
+            visible, hidden = self._visible_and_hidden(bodies[name])
+            self.assertIn(shown, visible, name)
+            self.assertNotIn(folded, visible, name)
+            self.assertIn(folded, hidden, name)
+            self.assertIn("Linked by dana@client.test", visible, name)  # the why line is never folded

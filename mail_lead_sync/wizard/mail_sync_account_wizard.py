@@ -2,6 +2,7 @@ from odoo import _, api, fields, models
 
 from ..engine import addresses, errors
 from ..engine.autodetect import Detector
+from ..engine.ews import EwsMailbox
 from ..engine.imap import ImapMailbox, ImapSettings
 
 
@@ -16,6 +17,13 @@ class MailSyncAccountWizard(models.TransientModel):
     password = fields.Char()
     sync_enabled = fields.Boolean("Sync Emails", default=True)
     step = fields.Selection([("address", "Address"), ("manual", "Server settings")], default="address")
+    kind = fields.Selection(
+        [("imap", "IMAP"), ("exchange", "Exchange Server (on premises)")],
+        string="Server Type",
+        default="imap",
+        required=True,
+        help="Exchange: the server's address, or leave it empty to find it by Autodiscover.",
+    )
     provider_name = fields.Char(readonly=True)
     host = fields.Char("Server")
     port = fields.Integer(default=993)
@@ -88,6 +96,8 @@ class MailSyncAccountWizard(models.TransientModel):
         """Log in with these settings; on success create the mailbox and open it."""
         self.ensure_one()
         email = addresses.normalize(self.email or "") or self.email
+        if self.kind == "exchange":
+            return self._connect_exchange(email)
         try:
             # The same name-to-address mapping as detection used.
             settings = ImapSettings(
@@ -110,6 +120,32 @@ class MailSyncAccountWizard(models.TransientModel):
                 "sync_enabled": self.sync_enabled,
             }
         )
+        return self._open(account)
+
+    def _connect_exchange(self, email):
+        params = self.env["ir.config_parameter"].sudo()
+        box = EwsMailbox(
+            email, self.login or email, self.password or "", server=self.host or None,
+            verify=params.get_param("mail_lead_sync.ca_file") or True, timeout=15,
+        )  # fmt: skip
+        try:
+            with box:
+                box.sync_folders()
+        except errors.SyncError as exc:
+            return self._reopen(step="manual", message=str(exc))
+        account = self.env["mail.sync.account"].create(
+            {
+                "email": email,
+                "provider": "exchange",
+                "host": self.host or False,
+                "login": self.login if self.login != email else False,
+                "password_input": self.password,
+                "sync_enabled": self.sync_enabled,
+            }
+        )
+        return self._open(account)
+
+    def _open(self, account):
         return {
             "type": "ir.actions.act_window",
             "res_model": "mail.sync.account",

@@ -1,0 +1,260 @@
+"""Read an Exchange Server (on-premises) mailbox through EWS, read-only.
+
+exchangelib does the protocol: the authentication the server offers (NTLM or
+Basic) is found from its answer, the server from Autodiscover when none is
+given. Inbox and Sent Items are read with SyncFolderItems, whose sync state is
+the cursor of the next sync; headers come through GetItem (InternetMessageHeaders
+and Bcc), bodies as MIME only for the messages that matched. SyncFolderItems and
+GetItem change nothing in the mailbox (no read flag).
+"""
+
+import datetime
+import time
+from dataclasses import dataclass, field
+
+import requests
+from exchangelib import DELEGATE, Account, Configuration, Credentials
+from exchangelib import errors as ews_errors
+from exchangelib.folders import Inbox, SentItems
+from exchangelib.items.base import ID_ONLY
+from exchangelib.protocol import BaseProtocol, FailFast
+from exchangelib.services import SyncFolderItems
+
+from . import addresses, errors
+from .imap import Failure, Folder
+from .message import Address, MalformedMessage, parse_headers, synthesize_message_id
+
+FOLDERS = {"inbox": (Inbox, "inbox"), "sentitems": (SentItems, "sent")}
+HEADER_FIELDS = ("headers", "bcc_recipients", "datetime_received")
+
+
+@dataclass(slots=True)
+class SyncCursor:
+    state: str = ""  # EWS SyncState after the last batch stored
+
+
+@dataclass(slots=True)
+class EwsEntry:
+    id: str
+    record: object
+
+    @property
+    def key(self):
+        return self.id
+
+
+@dataclass(slots=True)
+class EwsBatch:
+    """One SyncFolderItems page, shaped like the other readers' batches."""
+
+    folder: Folder
+    entries: list = field(default_factory=list)
+    failures: list = field(default_factory=list)
+    cursor: SyncCursor = None
+    done: bool = False
+    reset: bool = False  # the server had forgotten the sync state: the folder is read again
+    remaining: int = 0
+
+
+class _CaFileAdapter(requests.adapters.HTTPAdapter):
+    """Trust a company's own certificate authority (requests lets REQUESTS_CA_BUNDLE
+    override a session's ``verify``, so it is set on every request here)."""
+
+    cafile = None
+
+    def send(self, request, **kwargs):
+        if self.cafile:
+            kwargs["verify"] = self.cafile
+        return super().send(request, **kwargs)
+
+
+def _record(item, fallback_date):
+    """A MailRecord from the headers GetItem returned (the same reader as for
+    MIME), with the Bcc Exchange keeps on sent items."""
+    lines = "".join(f"{h.name}: {h.value}\r\n" for h in item.headers or ())
+    rec = parse_headers((lines + "\r\n").encode("utf-8", "surrogateescape"), fallback_date=fallback_date)
+    if item.bcc_recipients and not rec.bcc:
+        found = ((addresses.normalize(m.email_address or ""), m.name or "") for m in item.bcc_recipients)
+        rec.bcc = tuple(Address(email, name) for email, name in found if email)
+    if rec.message_id_synthesized or not rec.message_id:
+        rec.message_id = synthesize_message_id(rec.sender, "", rec.subject, rec.to)
+    return rec
+
+
+class EwsMailbox:
+    """A read-only session on one Exchange mailbox. Use as a context manager."""
+
+    cursor_type = SyncCursor
+
+    def __init__(self, email, username, password, server=None, verify=True, timeout=30, max_wait=60):
+        self.email = email
+        self.username = username or email
+        self.password = password
+        self.server = server
+        self.verify = verify
+        self.timeout = timeout
+        self.max_wait = max_wait  # longest BackOff honoured before giving up for this run
+        self.account = None
+        self._folders = {}
+
+    # -- session ---------------------------------------------------------------------
+    def __enter__(self):
+        self.connect()
+        return self
+
+    def __exit__(self, *exc_info):
+        self.close()
+
+    def connect(self):
+        _CaFileAdapter.cafile = self.verify if isinstance(self.verify, str) else None
+        BaseProtocol.HTTP_ADAPTER_CLS = _CaFileAdapter
+        BaseProtocol.TIMEOUT = self.timeout
+        credentials = Credentials(self.username, self.password)
+        try:
+            if self.server:
+                endpoint = self.server if "://" in self.server else f"https://{self.server}/EWS/Exchange.asmx"
+                config = Configuration(service_endpoint=endpoint, credentials=credentials, retry_policy=FailFast())
+                self.account = Account(self.email, config=config, autodiscover=False, access_type=DELEGATE)
+            else:
+                self.account = Account(
+                    self.email, credentials=credentials, autodiscover=True, access_type=DELEGATE,
+                    config=Configuration(credentials=credentials, retry_policy=FailFast()),
+                )  # fmt: skip
+        except Exception as exc:
+            raise self._translate(exc) from exc
+        # exchangelib connects lazily: the first real call proves the server and the login.
+        self._call(lambda: self.account.root)
+
+    def close(self):
+        if self.account is not None:
+            self.account.protocol.close()
+            self.account = None
+
+    def _translate(self, exc):
+        where = self.server or f"the Exchange server of {self.email}"
+        if isinstance(exc, errors.SyncError):
+            return exc
+        if isinstance(exc, ews_errors.UnauthorizedError):
+            return errors.AuthenticationFailed(
+                f"Exchange refused the login {self.username}: the user name or the password is wrong.", str(exc)
+            )
+        if isinstance(exc, ews_errors.AutoDiscoverFailed):
+            domain = self.email.rpartition("@")[2]
+            return errors.HostNotFound(
+                f"No Exchange server was found for {domain} by Autodiscover: enter the server's address.", str(exc)
+            )
+        if isinstance(exc, ews_errors.ErrorServerBusy):
+            return errors.ServerError("Exchange is busy: the sync goes on later.", str(exc))
+        if isinstance(exc, ews_errors.TransportError):
+            text = str(exc)
+            if "CERTIFICATE_VERIFY_FAILED" in text or "SSLError" in text:
+                return errors.TlsFailed(f"The certificate of {where} could not be verified.", text)
+            if "timed out" in text.lower():
+                return errors.ConnectTimeout(f"{where} did not answer in time.", text)
+            return errors.ConnectionFailed(f"No Exchange server answered at {where}.", text)
+        if isinstance(exc, (requests.RequestException, OSError)):
+            return errors.ConnectionFailed(f"No Exchange server answered at {where}.", str(exc))
+        if isinstance(exc, ews_errors.EWSError):
+            return errors.ServerError(f"Exchange answered with an error: {exc}", str(exc))
+        return exc
+
+    def _call(self, method, *args, **kwargs):
+        """Run an EWS call, waiting as asked when the server is busy (up to a bound)."""
+        waited = 0
+        while True:
+            try:
+                return method(*args, **kwargs)
+            except ews_errors.ErrorServerBusy as exc:
+                wait = (exc.back_off or 5) if hasattr(exc, "back_off") else 5
+                if waited + wait > self.max_wait:
+                    raise self._translate(exc) from exc
+                time.sleep(wait)
+                waited += wait
+            except ews_errors.ErrorInvalidSyncStateData:
+                raise
+            except Exception as exc:
+                raise self._translate(exc) from exc
+
+    # -- folders -----------------------------------------------------------------------
+    def _folder(self, name):
+        if name not in self._folders:
+            cls = FOLDERS[name][0]
+            self._folders[name] = self._call(cls.get_distinguished, root=self.account.root)
+        return self._folders[name]
+
+    def sync_folders(self):
+        for name in FOLDERS:
+            self._folder(name)  # resolving them proves the login and the mailbox
+        return [Folder(name, role) for name, (_cls, role) in FOLDERS.items()]
+
+    def is_unchanged(self, folder, cursor):
+        # SyncFolderItems with the last state is itself the cheap "anything new?".
+        return False
+
+    # -- indexing ----------------------------------------------------------------------
+    def _page(self, ews_folder, state, batch_size):
+        service = SyncFolderItems(account=self.account)
+        changes = list(
+            service.call(
+                folder=ews_folder, shape=ID_ONLY, additional_fields=set(), sync_state=state or None, ignore=None,
+                max_changes_returned=batch_size, sync_scope=None,
+            )
+        )  # fmt: skip
+        return changes, service.sync_state, service.includes_last_item_in_range
+
+    def index(self, folder, cursor=None, since=None, batch_size=100):
+        """Yield one :class:`EwsBatch` per SyncFolderItems page from ``cursor``
+        (or from the start), keeping mail received on or after ``since``."""
+        ews_folder = self._folder(folder.name)
+        state = cursor.state if cursor else ""
+        reset = False
+        while True:
+            try:
+                changes, new_state, last = self._call(self._page, ews_folder, state, batch_size)
+            except ews_errors.ErrorInvalidSyncStateData as exc:
+                if not state or reset:
+                    raise errors.ServerError("Exchange refused to list this folder.", str(exc)) from exc
+                # The server forgot the state: read the folder again; Message-IDs keep
+                # anything from being posted twice.
+                state, reset = "", True
+                continue
+            ids = [item for change, item in changes if change in ("create", "update") and getattr(item, "id", None)]
+            batch = EwsBatch(folder, cursor=SyncCursor(new_state), done=bool(last), reset=reset)
+            reset = False
+            if ids:
+                self._fill(batch, ids, since)
+            yield batch
+            if last or new_state == state:
+                return
+            state = new_state
+
+    def _fill(self, batch, ids, since):
+        items = self._call(lambda: list(self.account.fetch(ids=ids, only_fields=list(HEADER_FIELDS))))
+        for ref, item in zip(ids, items, strict=True):
+            if isinstance(item, Exception):
+                batch.failures.append(Failure(ref.id, f"Exchange could not read it: {item}"))
+                continue
+            received = item.datetime_received
+            received = datetime.datetime.fromisoformat(received.isoformat()) if received else None
+            if since and received and received.date() < since:
+                continue
+            try:
+                record = _record(item, received)
+            except MalformedMessage as exc:
+                batch.failures.append(Failure(ref.id, str(exc)))
+                continue
+            if not record.participants(include_bcc=True):
+                batch.failures.append(Failure(ref.id, "no sender or recipient address could be read"))
+                continue
+            batch.entries.append(EwsEntry(ref.id, record))
+
+    def fetch_bodies(self, folder, keys, batch_size=50):
+        """Yield ``(item id, MIME bytes or None)``."""
+        keys = list(keys)
+        for i in range(0, len(keys), batch_size):
+            chunk = keys[i : i + batch_size]
+            items = self._call(
+                lambda c=chunk: list(self.account.fetch(ids=[(k, None) for k in c], only_fields=["mime_content"]))
+            )
+            for key, item in zip(chunk, items, strict=True):
+                yield key, (None if isinstance(item, Exception) else item.mime_content)

@@ -1,0 +1,63 @@
+from odoo.tests import TransactionCase, tagged
+
+from .common import raw_email as _raw
+from .ews_server import READ_ONLY_OPERATIONS, EwsServer
+
+
+@tagged("post_install", "-at_install")
+class TestExchangeOnPremises(TransactionCase):
+    """An Exchange Server mailbox added from the wizard and synced, through
+    exchangelib against an EWS endpoint on loopback answering as Microsoft
+    documents (no open-source Exchange server exists)."""
+
+    def setUp(self):
+        super().setUp()
+        self.ews = EwsServer("ACME\\lee", "winter-2026").start()
+        self.addCleanup(self.ews.stop)
+
+    def _wizard(self, password):
+        wizard = self.env["mail.sync.account.wizard"].create(
+            {"email": "lee@acme.test", "password": password, "step": "manual", "kind": "exchange",
+             "host": self.ews.url, "login": "ACME\\lee"}
+        )  # fmt: skip
+        return wizard, wizard.action_connect()
+
+    def test_added_from_the_wizard_then_synced(self):
+        partner = self.env["res.partner"].create({"name": "Dana", "email": "dana@client.test"})
+        self.ews.deliver("inbox", _raw("Dana <dana@client.test>", "lee@acme.test", "Hello", "<x1@client.test>"))
+        self.ews.deliver("sentitems", _raw("lee@acme.test", "other@else.test", "Quote", "<x2@acme.test>",
+                                           "Bcc: dana@client.test\r\n"))  # fmt: skip
+        _wizard, action = self._wizard("winter-2026")
+        account = self.env["mail.sync.account"].browse(action["res_id"])
+        self.assertEqual((account.provider, account.login, account.sudo().password),
+                         ("exchange", "ACME\\lee", "winter-2026"))  # fmt: skip
+        account.action_sync_now()
+        self.assertEqual(account.state, "ok", account.last_error)
+        chatter = self.env["mail.message"].search([("model", "=", "res.partner"), ("res_id", "=", partner.id),
+                                                   ("message_type", "=", "email")])  # fmt: skip
+        self.assertEqual(sorted(chatter.mapped("subject")), ["Hello", "Quote"])  # Quote: Dana was in Bcc
+        self.assertIn("Linked by dana@client.test in Bcc", chatter.filtered(lambda m: m.subject == "Quote").body)
+        self.assertTrue(all(f.cursor["state"] for f in account.folder_ids))
+
+        self.ews.deliver("inbox", _raw("dana@client.test", "lee@acme.test", "Again", "<x3@client.test>"))
+        self.ews.forget_sync_states()  # and Exchange forgot where we were: nothing twice
+        account.action_sync_now()
+        self.assertEqual(account.state, "ok", account.last_error)
+        chatter = self.env["mail.message"].search([("model", "=", "res.partner"), ("res_id", "=", partner.id),
+                                                   ("message_type", "=", "email")])  # fmt: skip
+        self.assertEqual(sorted(chatter.mapped("subject")), ["Again", "Hello", "Quote"])
+        self.assertLessEqual(set(self.ews.operations), READ_ONLY_OPERATIONS)
+
+    def test_wrong_password_stays_in_the_wizard_with_words(self):
+        wizard, _action = self._wizard("summer")
+        self.assertEqual(wizard.step, "manual")
+        self.assertIn("the password is wrong", wizard.message)
+        self.assertFalse(self.env["mail.sync.account"].search([("email", "=", "lee@acme.test")]))
+
+    def test_password_changed_later_shows_on_the_mailbox(self):
+        _wizard, action = self._wizard("winter-2026")
+        account = self.env["mail.sync.account"].browse(action["res_id"])
+        self.ews.password = "spring-2027"
+        account.action_sync_now()
+        self.assertEqual(account.state, "error")
+        self.assertIn("Exchange refused the login ACME\\lee", account.last_error)

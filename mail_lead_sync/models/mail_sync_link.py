@@ -16,7 +16,9 @@ class MailSyncLink(models.Model):
     res_id = fields.Many2oneReference(model_field="res_model", required=True, readonly=True)
     address = fields.Char(readonly=True, help="The address that made the link (inherited along a thread).")
     header = fields.Char(readonly=True, help="The header that carried the address: From, To, Cc or Bcc.")
-    reason = fields.Selection([("address", "Address"), ("thread", "Thread")], required=True, readonly=True)
+    reason = fields.Selection(
+        [("address", "Address"), ("thread", "Thread"), ("manual", "Assigned by hand")], required=True, readonly=True
+    )
     why = fields.Char(readonly=True, help="The line shown with the message: why it is on this record.")
     state = fields.Selection(
         [("linked", "Linked"), ("rejected", "Not related")],

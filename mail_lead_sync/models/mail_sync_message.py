@@ -9,7 +9,7 @@ from odoo import Command, _, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import email_normalize, formataddr, html_sanitize, plaintext2html
 
-from ..engine import quotes, rules
+from ..engine import addresses, quotes, rules
 from ..engine.message import MalformedMessage, parse_message
 
 _logger = logging.getLogger(__name__)
@@ -70,8 +70,24 @@ class MailSyncMessage(models.Model):
             "rules": company._mail_sync_internal_rules().with_never(account.user_id._mail_sync_never_entries()),
             "owner": account._owner_addresses(),
             "owner_name": account.user_id.name,
+            "source": _("%(owner)s's mailbox", owner=account.user_id.name),
             "share_level": account.share_level,
             "skip_noise": company.mail_sync_skip_noise,
+            "max_attachment": (company.mail_sync_attachment_max_mb or 0) * 1024 * 1024,
+        }
+
+    @api.model
+    def _forward_context(self, user):
+        """Matching context for an email a user forwarded to the CRM (no mailbox)."""
+        company = user.company_id
+        owner = frozenset(filter(None, (addresses.normalize(a or "") for a in (user.login, user.email))))
+        return {
+            "rules": company._mail_sync_internal_rules().with_never(user._mail_sync_never_entries()),
+            "owner": owner,
+            "owner_name": user.name,
+            "source": _("%(user)s's forward", user=user.name),
+            "share_level": "full",
+            "skip_noise": False,  # the user chose to log it
             "max_attachment": (company.mail_sync_attachment_max_mb or 0) * 1024 * 1024,
         }
 
@@ -85,7 +101,7 @@ class MailSyncMessage(models.Model):
             self._insert_failures(account, folder, batch.failures)
         if not fresh:
             return
-        decisions = self._decide([entry.record for _row, entry in fresh], account, context)
+        decisions = self._decide([entry.record for _row, entry in fresh], account.company_id, context)
         wanted = {entry.key: row_id for (row_id, entry), d in zip(fresh, decisions, strict=True) if d.posted}
         self._set_states(
             [(row_id, "skipped" if d.reason != "no matching record" else "indexed", d.reason)
@@ -219,12 +235,12 @@ class MailSyncMessage(models.Model):
         return links
 
     @api.model
-    def _decide(self, records, account, context):
+    def _decide(self, records, company, context):
         # Raw SQL below reads contacts, leads and links the ORM may not have written yet.
         self.env.flush_all()
         internal = context["rules"]
         wanted = {a for rec in records for a in rules.external_participants(rec, internal, context["owner"])}
-        by_address = self._records_by_address(wanted, account.company_id)
+        by_address = self._records_by_address(wanted, company)
         links = self._links_by_message_id({ref for rec in records for ref in rec.thread_ids})
         return [
             rules.decide(rec, internal, by_address, links, context["owner"], context["skip_noise"]) for rec in records
@@ -244,7 +260,7 @@ class MailSyncMessage(models.Model):
                 parsed.append((row_id, parse_message(raw, keep_attachment_content=True)))
             except MalformedMessage as exc:
                 states.append((row_id, "failed", str(exc)))
-        decisions = self._decide([rec for _row, rec in parsed], account, context)
+        decisions = self._decide([rec for _row, rec in parsed], account.company_id, context)
         items = [(row_id, rec, d) for (row_id, rec), d in zip(parsed, decisions, strict=True)]
         posted_rows = self._post(account, items, context)
         for row_id, _rec, d in items:
@@ -275,7 +291,7 @@ class MailSyncMessage(models.Model):
                     continue
                 present.add((rec.message_id, model, res_id))
                 header = rules.header_of(rec, address) if decision.reason == "address" else ""
-                why = self._why(decision.reason, address, header, model, context["owner_name"])
+                why = self._why(decision.reason, address, header, model, context["source"])
                 by_model.setdefault(model, []).append(
                     self._message_values(rec, model, res_id, authors, subtype_id, context, why)
                 )
@@ -288,7 +304,7 @@ class MailSyncMessage(models.Model):
                         "header": header,
                         "reason": decision.reason,
                         "why": why,
-                        "account_id": account.id,
+                        "account_id": account.id if account else False,
                     }
                 )
                 posted_rows.add(row_id)
@@ -334,15 +350,13 @@ class MailSyncMessage(models.Model):
         return dict(self.env.cr.fetchall())
 
     @api.model
-    def _why(self, reason, address, header, model, owner_name):
+    def _why(self, reason, address, header, model, source):
         """The one line that says why an email is on a record (stored with the link)."""
         if reason == "thread":
             record = _("lead") if model == "crm.lead" else _("contact")
-            return _(
-                "Reply to an email linked to this %(record)s, from %(owner)s's mailbox", record=record, owner=owner_name
-            )
-        return _("Linked by %(address)s in %(header)s, from %(owner)s's mailbox",
-                 address=address, header=header or _("the message"), owner=owner_name)  # fmt: skip
+            return _("Reply to an email linked to this %(record)s, from %(origin)s", record=record, origin=source)
+        return _("Linked by %(address)s in %(header)s, from %(origin)s",
+                 address=address, header=header or _("the message"), origin=source)  # fmt: skip
 
     @api.model
     def _shared_body(self, rec, level, context, attachment_names=None):

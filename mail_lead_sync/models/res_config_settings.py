@@ -29,6 +29,29 @@ class ResConfigSettings(models.TransientModel):
         "Sync Interval (minutes)", compute="_compute_mail_sync_interval", inverse="_inverse_mail_sync_interval"
     )
 
+    mail_sync_log_alias_name = fields.Char(
+        "Log Address",
+        compute="_compute_mail_sync_log_alias",
+        inverse="_inverse_mail_sync_log_alias",
+        help="Users forward or Bcc emails to this address to put them on their contacts and leads.",
+    )
+    mail_sync_log_alias_domain = fields.Char(compute="_compute_mail_sync_log_alias")
+
+    def _mail_sync_log_alias(self):
+        return self.env.ref("mail_lead_sync.mail_sync_log_alias", raise_if_not_found=False).sudo()
+
+    def _compute_mail_sync_log_alias(self):
+        alias = self._mail_sync_log_alias()
+        for settings in self:
+            settings.mail_sync_log_alias_name = alias.alias_name if alias else False
+            settings.mail_sync_log_alias_domain = alias.alias_domain if alias else False
+
+    def _inverse_mail_sync_log_alias(self):
+        alias = self._mail_sync_log_alias()
+        for settings in self:
+            if alias and settings.mail_sync_log_alias_name and settings.mail_sync_log_alias_name != alias.alias_name:
+                alias.alias_name = settings.mail_sync_log_alias_name
+
     def _mail_sync_cron(self):
         return self.env.ref("mail_lead_sync.ir_cron_mail_sync", raise_if_not_found=False).sudo()
 

@@ -3,6 +3,7 @@
 if __name__.startswith("odoo.addons."):
     from . import (
         test_exchange,
+        test_forward,
         test_oauth_google,
         test_oauth_microsoft,
         test_privacy,

@@ -1,0 +1,202 @@
+import base64
+import logging
+
+from odoo import Command, _, api, fields, models
+from odoo.exceptions import UserError
+from odoo.tools import html_sanitize, plaintext2html
+
+from ..engine import addresses, forward
+from ..engine.message import MalformedMessage, parse_message
+
+_logger = logging.getLogger(__name__)
+
+
+class MailSyncForward(models.Model):
+    """An email a user forwarded (or Bcc'd) to the CRM's log address. Its original
+    is posted by the same rules as synced mail; when no contact or lead matches,
+    it waits here for the user to pick one ("Emails to assign")."""
+
+    _name = "mail.sync.forward"
+    _description = "Email forwarded to the CRM"
+    _inherit = ["mail.thread"]
+    _order = "create_date desc, id desc"
+    _rec_name = "subject"
+
+    user_id = fields.Many2one("res.users", string="Forwarded by", readonly=True, index=True)
+    company_id = fields.Many2one("res.company", readonly=True, default=lambda self: self.env.company)
+    subject = fields.Char(readonly=True)
+    email_from = fields.Char("Original Sender", readonly=True)
+    date = fields.Datetime("Original Date", readonly=True)
+    message_id = fields.Char("Original Message-ID", readonly=True, index=True)
+    body = fields.Html("Original Email", readonly=True, sanitize=True)
+    participants = fields.Char(readonly=True, help="Addresses in the original email, for the assignment.")
+    how = fields.Selection(
+        [("attachment", "Attached email"), ("inline", "Inline forward"), ("bcc", "Copied (Bcc)")], readonly=True
+    )
+    state = fields.Selection(
+        [("to_assign", "To assign"), ("posted", "Posted"), ("assigned", "Assigned")],
+        default="to_assign",
+        readonly=True,
+        index=True,
+    )
+    note = fields.Char(readonly=True)
+    original_attachment_ids = fields.Many2many("ir.attachment", string="Original Attachments", readonly=True)
+
+    # -- incoming ------------------------------------------------------------------
+    @api.model
+    def _forwarder(self, email_from):
+        """The internal user who sent this to the log address, by login, email or a
+        connected mailbox's address; an empty recordset for anybody else."""
+        sender = addresses.normalize(email_from or "")
+        if not sender:
+            return self.env["res.users"]
+        users = (
+            self.env["res.users"]
+            .sudo()
+            .search(["|", ("login", "=ilike", sender), ("email_normalized", "=", sender), ("share", "=", False)])
+        )
+        users = users.filtered(lambda u: not u.share)
+        if not users:
+            users = self.env["mail.sync.account"].sudo().search([("email", "=ilike", sender)]).user_id
+        return users[:1]
+
+    @api.model
+    def message_new(self, msg_dict, custom_values=None):
+        # The raw email comes from the gateway (see mail_thread.py): the original
+        # inside it is read from the bytes, not from Odoo's flattened parse.
+        raw = self.env.context.get("mail_sync_raw")
+        user = self._forwarder(msg_dict.get("email_from"))
+        original, values = self._recover(raw) if raw and user else (None, {"note": _("Not a forward from a user.")})
+        record = super().message_new(msg_dict, {**(custom_values or {}), **values, "user_id": user.id})
+        if original is not None:
+            try:
+                with self.env.cr.savepoint():
+                    record._post_original(original)
+            except Exception:
+                _logger.exception("forwarded email %s could not be posted", record.id)
+                record.note = _("It could not be posted automatically: assign it by hand.")
+        return record
+
+    @api.model
+    def _recover(self, raw):
+        """``(original MailRecord, values for the record)`` of a forwarded email."""
+        try:
+            found = forward.recover(raw)
+            if found is None:  # the log address was in Bcc (or To) of the user's own email
+                found = forward.Forwarded(parse_message(raw, keep_attachment_content=True), "bcc")
+        except MalformedMessage as exc:
+            return None, {"note": str(exc)}
+        original = found.original
+        log_addresses = self._log_addresses()
+        original.to = tuple(a for a in original.to if a.email not in log_addresses)
+        original.cc = tuple(a for a in original.cc if a.email not in log_addresses)
+        original.bcc = tuple(a for a in original.bcc if a.email not in log_addresses)
+        if original.message_id_synthesized:
+            original.message_id = self._synced_message_id(original) or original.message_id
+        body = html_sanitize(original.body_html) if original.body_html else plaintext2html(original.body_text or "")
+        return original, {
+            "subject": original.subject,
+            "email_from": original.sender[0].email if original.sender else False,
+            "date": original.date.replace(tzinfo=None) if original.date else False,
+            "message_id": original.message_id,
+            "body": body,
+            "participants": ", ".join(original.participants(include_bcc=True)),
+            "how": found.how,
+            "note": " ".join(found.notes) or False,
+            "original_attachment_ids": [
+                Command.create(
+                    {"name": att.name, "datas": base64.b64encode(att.content or b""), "mimetype": att.content_type}
+                )
+                for att in original.attachments
+            ],
+        }
+
+    @api.model
+    def _log_addresses(self):
+        alias = self.env.ref("mail_lead_sync.mail_sync_log_alias", raise_if_not_found=False)
+        return {addresses.normalize(alias.sudo().alias_full_name or "")} if alias else set()
+
+    @api.model
+    def _synced_message_id(self, original):
+        """The Message-ID a synced copy of this inline-forwarded original has (same
+        sender and subject, within a day: a forward prints the time without its zone)."""
+        if not original.sender or not original.date:
+            return None
+        self.env["mail.sync.message"].flush_model()
+        self.env.cr.execute(
+            """SELECT message_id FROM mail_sync_message
+                WHERE from_address = %s AND subject = %s
+                  AND date BETWEEN %s::timestamp - interval '1 day' AND %s::timestamp + interval '1 day'
+                ORDER BY id LIMIT 1""",
+            [original.sender[0].email, original.subject[:500], original.date.replace(tzinfo=None),
+             original.date.replace(tzinfo=None)],
+        )  # fmt: skip
+        row = self.env.cr.fetchone()
+        return row[0] if row else None
+
+    def _post_original(self, record):
+        """Post the original by the sync's rules; without a match it waits to be assigned."""
+        self.ensure_one()
+        Message = self.env["mail.sync.message"].sudo()
+        context = Message._forward_context(self.user_id)
+        [decision] = Message._decide([record], self.company_id, context)
+        if decision.posted:
+            Message._post(None, [(0, record, decision)], context)
+            self.state = "posted"
+        else:
+            present = Message._already_present([record.message_id])
+            if present:
+                self.write({"state": "posted", "note": _("Already on its records.")})
+
+    # -- assigning -------------------------------------------------------------------
+    def action_assign(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": _("Assign %(subject)s", subject=self.subject or _("email")),
+            "res_model": "mail.sync.forward.assign",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_forward_id": self.id},
+        }
+
+    def _assign(self, target, add_address):
+        """Post the original on ``target`` (a contact or a lead) by hand."""
+        self.ensure_one()
+        if self.state == "posted":
+            raise UserError(_("This email was already posted."))
+        target.check_access("write")
+        Message = self.env["mail.sync.message"].sudo()
+        if (self.message_id, target._name, target.id) not in Message._already_present([self.message_id]):
+            author = Message._authors({self.email_from} if self.email_from else set())
+            message = target.sudo()._message_create(
+                [
+                    {
+                        "model": target._name,
+                        "res_id": target.id,
+                        "message_type": "email",
+                        "subtype_id": self.env["ir.model.data"]._xmlid_to_res_id("mail.mt_comment"),
+                        "author_id": author.get(self.email_from) or False,
+                        "email_from": self.email_from,
+                        "subject": self.subject,
+                        "body": self.body + Message._why_html(
+                            _("Assigned by %(user)s from a forwarded email", user=self.env.user.name)
+                        ),
+                        "date": self.date or fields.Datetime.now(),
+                        "message_id": self.message_id,
+                        "attachment_ids": [Command.create({"name": a.name, "datas": a.datas, "mimetype": a.mimetype,
+                                                           "res_model": target._name, "res_id": target.id})
+                                           for a in self.original_attachment_ids],
+                    }
+                ]
+            )  # fmt: skip
+            self.env["mail.sync.link"].sudo().create(
+                {"message_id": self.message_id, "res_model": target._name, "res_id": target.id,
+                 "address": self.email_from, "reason": "manual", "mail_message_id": message.id,
+                 "why": _("Assigned by %(user)s", user=self.env.user.name)}
+            )  # fmt: skip
+        if add_address and self.email_from:
+            field = "email_from" if target._name == "crm.lead" else "email"
+            if not target[field]:
+                target[field] = self.email_from
+        self.state = "assigned"

@@ -1,0 +1,136 @@
+import email.message
+import email.policy
+import email.utils
+from unittest.mock import patch
+
+from odoo.tests import tagged
+
+from .common import MailSyncCase, raw_email
+
+LOG = "log@crm.acme.test"
+
+
+def forward(sender, body, subject="Fwd: Offer", to=LOG, attach=None):
+    msg = email.message.EmailMessage(policy=email.policy.SMTP)
+    msg["From"], msg["To"], msg["Subject"] = sender, to, subject
+    msg["Date"] = "Tue, 03 Nov 2026 09:00:00 +0000"
+    msg["Message-ID"] = email.utils.make_msgid(domain="acme.test")
+    msg.set_content(body)
+    if attach:
+        msg.add_attachment(email.message_from_bytes(attach))
+    return msg.as_bytes()
+
+
+OUTLOOK_FR = (
+    "Pour info.\n\n-----Message d'origine-----\nDe : Dana Smith [mailto:dana@client.test]\n"
+    "Envoyé : lundi 2 novembre 2026 10:12\nÀ : Bob <bob@acme.test>\nObjet : Offer\n\nHello Bob, the offer?\n"
+)
+GMAIL_EN = (
+    "---------- Forwarded message ---------\nFrom: Dana Smith <dana@client.test>\n"
+    "Date: Mon, Nov 2, 2026 at 10:12 AM\nSubject: Offer\nTo: Bob <bob@acme.test>\n\nHello Bob, the offer?\n"
+)
+
+
+@tagged("post_install", "-at_install")
+class TestForwardToCrm(MailSyncCase):
+    """Emails forwarded to the log address through Odoo's real incoming path
+    (``message_process`` on the raw bytes; once through a fetchmail server reading
+    a Dovecot mailbox)."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        domain = cls.env["mail.alias.domain"].create({"name": "crm.acme.test"})
+        cls.env.company.alias_domain_id = domain
+        cls.env.ref("mail_lead_sync.mail_sync_log_alias").alias_domain_id = domain
+
+    def setUp(self):
+        super().setUp()
+        self.dana = self.env["res.partner"].create({"name": "Dana", "email": "dana@client.test"})
+
+    def process(self, raw):
+        return self.env["mail.thread"].message_process(None, raw)
+
+    def chatter(self, record):
+        return self.synced(record)
+
+    def test_forward_as_attachment_posts_the_original(self):
+        original = raw_email("Dana <dana@client.test>", "bob@acme.test", "Offer", "<orig-1@client.test>")
+        self.process(forward("Bob <bob@acme.test>", "see attached", attach=original))
+        message = self.chatter(self.dana)
+        self.assertEqual((message.message_id, message.subject, message.email_from),
+                         ("<orig-1@client.test>", "Offer", '"Dana" <dana@client.test>'))  # fmt: skip
+        self.assertEqual(message.author_id, self.dana)
+        self.assertIn("from Bob's forward", message.body)
+        fwd = self.env["mail.sync.forward"].search([("message_id", "=", "<orig-1@client.test>")])
+        self.assertEqual((fwd.state, fwd.how, fwd.user_id), ("posted", "attachment", self.bob))
+        self.assertFalse(self.env["mail.mail"].search([("model", "=", "mail.sync.forward")]))
+
+    def test_inline_forwards_in_two_languages_post_once(self):
+        self.process(forward("bob@acme.test", OUTLOOK_FR))
+        self.process(forward("bob@acme.test", GMAIL_EN, subject="Fwd: Offer (again)"))
+        message = self.chatter(self.dana)
+        self.assertEqual(len(message), 1)
+        self.assertIn("Hello Bob, the offer?", message.body)
+        self.assertNotIn("Pour info", message.body)
+
+    def test_bcc_to_the_log_address_logs_the_users_own_email(self):
+        # Clients don't send the Bcc header; the MTA delivering the copy says where it went.
+        raw = raw_email("Bob <bob@acme.test>", "Dana <dana@client.test>", "Proposal", "<bcc-1@acme.test>",
+                        f"Delivered-To: {LOG}\r\n")  # fmt: skip
+        self.process(raw)
+        self.assertEqual(self.chatter(self.dana).mapped("message_id"), ["<bcc-1@acme.test>"])
+        self.assertEqual(self.env["mail.sync.forward"].search([("message_id", "=", "<bcc-1@acme.test>")]).how, "bcc")
+
+    def test_a_strangers_email_is_dropped_and_never_answered(self):
+        before = self.env["mail.mail"].search_count([])
+        with self.assertLogs("odoo.addons.mail_lead_sync.models.mail_thread", "WARNING") as logs:
+            result = self.process(forward("eve@evil.test", GMAIL_EN))
+        self.assertFalse(result)
+        self.assertIn("dropped (not from a user)", logs.output[0])
+        self.assertFalse(self.env["mail.sync.forward"].search([]))
+        self.assertFalse(self.chatter(self.dana))
+        self.assertEqual(self.env["mail.mail"].search_count([]), before)
+
+    def test_unmatched_email_waits_then_is_assigned_with_its_address(self):
+        body = GMAIL_EN.replace("dana@client.test", "newbie@prospect.test")
+        self.process(forward("bob@acme.test", body))
+        fwd = self.env["mail.sync.forward"].with_user(self.bob).search([("state", "=", "to_assign")])
+        self.assertEqual((len(fwd), fwd.email_from), (1, "newbie@prospect.test"))
+        self.assertFalse(self.env["mail.sync.forward"].with_user(self.karen).search([]))  # Bob's own list
+        lead = self.env["crm.lead"].create({"name": "Prospect", "user_id": self.bob.id})
+        wizard = (
+            self.env["mail.sync.forward.assign"]
+            .with_user(self.bob)
+            .create({"forward_id": fwd.id, "lead_id": lead.id, "add_address": True})
+        )
+        wizard.action_confirm()
+        self.assertEqual(fwd.state, "assigned")
+        self.assertEqual(lead.email_from, "newbie@prospect.test")
+        self.assertEqual(self.chatter(lead).mapped("subject"), ["Offer"])
+        self.assertIn("Assigned by Bob", self.chatter(lead).body)
+
+    def test_forward_of_an_already_synced_email_is_not_posted_again(self):
+        self.deliver(self.box, "INBOX", "Dana Smith <dana@client.test>", "bob@acme.test", "Offer",
+                     "<synced-1@client.test>", days_ago=22)  # fmt: skip
+        self.box.action_sync_now()
+        self.assertEqual(len(self.chatter(self.dana)), 1)
+        synced_date = self.chatter(self.dana).date
+        body = GMAIL_EN.replace("Mon, Nov 2, 2026 at 10:12 AM", synced_date.strftime("%a, %b %d, %Y at %I:%M %p"))
+        self.process(forward("bob@acme.test", body))
+        self.assertEqual(len(self.chatter(self.dana)), 1)
+        fwd = self.env["mail.sync.forward"].search([])
+        self.assertEqual((fwd.message_id, fwd.state), ("<synced-1@client.test>", "posted"))
+
+    def test_through_a_fetchmail_server_reading_dovecot(self):
+        self.dovecot.add_user("log@acme.test", "log-pw")
+        original = raw_email("Dana <dana@client.test>", "bob@acme.test", "Offer", "<fetch-1@client.test>")
+        self.dovecot.append("log@acme.test", "INBOX", forward("Bob <bob@acme.test>", "FYI", attach=original))
+        server = self.env["fetchmail.server"].create(
+            {"name": "log", "server_type": "imap", "server": self.dovecot.host, "port": self.dovecot.port_ssl,
+             "is_ssl": True, "user": "log@acme.test", "password": "log-pw", "state": "done"}
+        )  # fmt: skip
+        # fetch_mail commits after each email (it is meant for the cron); the test's cursor must not.
+        with patch.object(self.env.cr, "commit", lambda: None):
+            server.fetch_mail()
+        self.assertEqual(self.chatter(self.dana).mapped("message_id"), ["<fetch-1@client.test>"])

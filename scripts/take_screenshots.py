@@ -112,6 +112,9 @@ def set_up(odoo, server):
     odoo.call("ir.config_parameter", "set_param", "mail_lead_sync.ca_file", server.cafile)
     company_id = odoo.call("res.users", "read", [2], ["company_id"])[0]["company_id"][0]
     odoo.call("res.company", "write", [company_id], {"email": "info@yourcompany.example"})
+    domains = odoo.call("mail.alias.domain", "search", [("name", "=", "yourcompany.example")])
+    domain = domains[0] if domains else odoo.call("mail.alias.domain", "create", {"name": "yourcompany.example"})
+    odoo.call("res.company", "write", [company_id], {"alias_domain_id": domain})
     for old in odoo.call("mail.sync.account", "search", [("email", "=", MAILBOX)]):
         odoo.call("mail.sync.account", "unlink", [old])
     for model, domain in (

@@ -40,6 +40,7 @@ class ResConfigSettings(models.TransientModel):
     def _mail_sync_log_alias(self):
         return self.env.ref("mail_lead_sync.mail_sync_log_alias", raise_if_not_found=False).sudo()
 
+    @api.depends("company_id")
     def _compute_mail_sync_log_alias(self):
         alias = self._mail_sync_log_alias()
         for settings in self:

@@ -21,3 +21,13 @@ class TestMailSyncSettings(TransactionCase):
         settings.execute()
         self.assertEqual(self.env.company.mail_sync_excluded_domains, "acme.com, acme.de")
         self.assertEqual(self.env.company.mail_sync_history_months, 3)
+
+    def test_log_address_is_shown_and_renamed_in_the_settings(self):
+        domain = self.env["mail.alias.domain"].create({"name": "crm.acme.test"})
+        alias = self.env.ref("mail_lead_sync.mail_sync_log_alias")
+        alias.alias_domain_id = domain
+        settings = self.env["res.config.settings"].create({})
+        self.assertEqual((settings.mail_sync_log_alias_name, settings.mail_sync_log_alias_domain),
+                         ("log", "crm.acme.test"))  # fmt: skip
+        self.env["res.config.settings"].create({"mail_sync_log_alias_name": "crm-log"}).execute()
+        self.assertEqual(alias.alias_full_name, "crm-log@crm.acme.test")

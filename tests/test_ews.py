@@ -124,13 +124,13 @@ AUTODISCOVER_NOTHING = textwrap.dedent(
 )
 
 
-def test_autodiscover_finding_nothing_says_so(tmp_path):
-    """Autodiscover runs in a network namespace with only a loopback and no DNS
-    server, so nothing leaves this machine."""
+def _in_private_network(tmp_path, code):
+    """Run ``code`` in a network namespace with only a loopback, whose resolver is
+    127.0.0.1: nothing it does leaves this machine."""
     resolv = tmp_path / "resolv.conf"
     resolv.write_text("nameserver 127.0.0.1\noptions timeout:1 attempts:1\n")
-    script = tmp_path / "discover.py"
-    script.write_text(AUTODISCOVER_NOTHING)
+    script = tmp_path / "script.py"
+    script.write_text(code)
     shell = f"ip link set lo up && mount --bind {resolv} /etc/resolv.conf && exec {sys.executable} {script}"
     done = subprocess.run(
         ["unshare", "--net", "--mount", "sh", "-c", shell],
@@ -138,6 +138,43 @@ def test_autodiscover_finding_nothing_says_so(tmp_path):
         env={"PYTHONPATH": str(REPO), "PATH": "/usr/sbin:/usr/bin:/bin", "HOME": str(tmp_path)},
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
+    return done
+
+
+def test_autodiscover_finding_nothing_says_so(tmp_path):
+    """Autodiscover runs in a network namespace with only a loopback and no DNS
+    server, so nothing leaves this machine."""
+    done = _in_private_network(tmp_path, AUTODISCOVER_NOTHING)
     kind, _, message = done.stdout.strip().partition(" | ")
     assert kind == "HostNotFound", done.stdout + done.stderr[-2000:]
     assert "No Exchange server was found for acme.invalid by Autodiscover" in message
+
+
+AUTODISCOVER_FOUND = textwrap.dedent(
+    """
+    import tempfile
+    from mail_lead_sync.engine.ews import EwsMailbox
+    from mail_lead_sync.tests.certs import self_signed
+    from mail_lead_sync.tests.dns_server import DnsServer
+    from mail_lead_sync.tests.ews_server import AutodiscoverServer, EwsServer
+
+    cert, key = self_signed(tempfile.mkdtemp(), names=("acme.test", "autodiscover.acme.test"))
+    zone = {("acme.test", "A"): ["127.0.0.1"], ("autodiscover.acme.test", "A"): ["127.0.0.1"]}
+    with DnsServer(zone, port=53), EwsServer("ACME\\\\karen", "pw") as ews, AutodiscoverServer(ews, cert, key) as ad:
+        with EwsMailbox("karen@acme.test", "ACME\\\\karen", "pw", verify=cert, timeout=5) as box:
+            names = [f.name for f in box.sync_folders()]
+        print("found |", names, "|", sorted(set(ews.operations)), "|", sorted(set(ad.requests)))
+    """
+)
+
+
+def test_autodiscover_finds_the_server(tmp_path):
+    """Autodiscover's first candidate, https://acme.test/autodiscover/autodiscover.svc,
+    answered on port 443 of a private network namespace whose DNS (on its loopback)
+    says acme.test is 127.0.0.1; the EWS URL it gives is then used."""
+    done = _in_private_network(tmp_path, AUTODISCOVER_FOUND)
+    kind, names, operations, requests = (part.strip() for part in done.stdout.strip().split("|"))
+    assert kind == "found", done.stdout + done.stderr[-2000:]
+    assert names == "['inbox', 'sentitems']"
+    assert "GetFolder" in operations
+    assert "('POST', '/autodiscover/autodiscover.svc')" in requests

@@ -23,7 +23,8 @@ class DnsServer:
     """``DnsServer({("imap.example.test", "A"): ["127.0.0.1"]})``; names not in
     the table answer NXDOMAIN. ``resolver()`` gives a dnspython resolver using it."""
 
-    def __init__(self, zone=None):
+    def __init__(self, zone=None, port=0):
+        self.bind_port = port  # 53 in a private network namespace
         self.zone = {
             (name.lower().rstrip("."), rdtype): list(values) for (name, rdtype), values in (zone or {}).items()
         }
@@ -32,7 +33,7 @@ class DnsServer:
 
     def start(self):
         self._sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self._sock.bind(("127.0.0.1", 0))
+        self._sock.bind(("127.0.0.1", self.bind_port))
         threading.Thread(target=self._serve, daemon=True).start()
         return self
 

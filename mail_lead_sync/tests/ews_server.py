@@ -23,6 +23,7 @@ import email
 import email.policy
 import email.utils
 import hashlib
+import ssl
 import threading
 import xml.etree.ElementTree as ET
 from xml.sax.saxutils import escape, quoteattr
@@ -223,3 +224,62 @@ class EwsServer(LoopbackHttp):
                 f"<m:Items><t:Message>{''.join(props)}</t:Message></m:Items></m:GetItemResponseMessage>"
             )
         return self._response("GetItem", "".join(messages))
+
+
+AUTODISCOVER_RESPONSE = """<?xml version="1.0" encoding="utf-8"?>
+<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/" xmlns:a="http://www.w3.org/2005/08/addressing">
+  <s:Header>
+    <a:Action s:mustUnderstand="1"
+      >http://schemas.microsoft.com/exchange/2010/Autodiscover/Autodiscover/GetUserSettingsResponse</a:Action>
+    <h:ServerVersionInfo xmlns:h="http://schemas.microsoft.com/exchange/2010/Autodiscover"
+      xmlns:i="http://www.w3.org/2001/XMLSchema-instance">
+      <h:MajorVersion>15</h:MajorVersion><h:MinorVersion>1</h:MinorVersion>
+      <h:MajorBuildNumber>2507</h:MajorBuildNumber><h:MinorBuildNumber>6</h:MinorBuildNumber>
+      <h:Version>Exchange2015</h:Version>
+    </h:ServerVersionInfo>
+  </s:Header>
+  <s:Body>
+    <GetUserSettingsResponseMessage xmlns="http://schemas.microsoft.com/exchange/2010/Autodiscover">
+      <Response xmlns:i="http://www.w3.org/2001/XMLSchema-instance">
+        <ErrorCode>NoError</ErrorCode><ErrorMessage/>
+        <UserResponses><UserResponse>
+          <ErrorCode>NoError</ErrorCode><ErrorMessage>No error.</ErrorMessage>
+          <RedirectTarget i:nil="true"/><UserSettingErrors/>
+          <UserSettings>
+            <UserSetting i:type="StringSetting"><Name>AutoDiscoverSMTPAddress</Name><Value>{email}</Value></UserSetting>
+            <UserSetting i:type="StringSetting"><Name>ExternalEwsUrl</Name><Value>{ews_url}</Value></UserSetting>
+            <UserSetting i:type="StringSetting"><Name>EwsSupportedSchemas</Name>
+              <Value>Exchange2007, Exchange2007_SP1, Exchange2010, Exchange2010_SP1, Exchange2010_SP2, Exchange2013,
+                Exchange2013_SP1, Exchange2016</Value></UserSetting>
+          </UserSettings>
+        </UserResponse></UserResponses>
+      </Response>
+    </GetUserSettingsResponseMessage>
+  </s:Body>
+</s:Envelope>"""
+
+
+class AutodiscoverServer(LoopbackHttp):
+    """SOAP Autodiscover (``/autodiscover/autodiscover.svc``, GetUserSettings) over
+    HTTPS on port 443, pointing at an :class:`EwsServer`; run it in a network
+    namespace where the test's DNS says the domain is 127.0.0.1."""
+
+    bind_port = 443
+
+    def __init__(self, ews, certfile, keyfile):
+        self.ews, self.certfile, self.keyfile = ews, certfile, keyfile
+        self.requests = []
+
+    def _wrap_socket(self, sock):
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(self.certfile, self.keyfile)
+        return context.wrap_socket(sock, server_side=True)
+
+    def answer(self, method, path, headers, body):
+        self.requests.append((method, path))
+        expected = "Basic " + base64.b64encode(f"{self.ews.login}:{self.ews.password}".encode()).decode()
+        if headers.get("Authorization") != expected:
+            return 401, {"WWW-Authenticate": 'Basic realm="autodiscover"'}, b""
+        mailbox = ET.fromstring(body).find(".//{http://schemas.microsoft.com/exchange/2010/Autodiscover}Mailbox")
+        reply = AUTODISCOVER_RESPONSE.format(email=escape(mailbox.text), ews_url=escape(self.ews.url))
+        return 200, {"Content-Type": "text/xml; charset=utf-8"}, reply.encode()

@@ -10,6 +10,7 @@ class LoopbackHttp:
     ``(status, headers, payload bytes)``."""
 
     _httpd = None
+    bind_port = 0  # a fixed port (443 in a private network namespace), else any free one
 
     @property
     def port(self):
@@ -37,7 +38,7 @@ class LoopbackHttp:
 
             do_GET = do_POST = _answer
 
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", self.bind_port), Handler)
         self._httpd.socket = self._wrap_socket(self._httpd.socket)
         threading.Thread(target=self._httpd.serve_forever, daemon=True).start()
         return self

@@ -97,6 +97,7 @@ def record_from_json(item):
     rec.references = tuple(headers.get("references", "").split())
     rec.date = _date(item.get("sentDateTime")) or _date(item.get("receivedDateTime"))
     rec.date_source = "header" if rec.date else ""
+    rec.odoo_objects = tuple(filter(None, (o.strip() for o in headers.get("x-odoo-objects", "").split(","))))
     noise = {name: value for name, value in headers.items() if name in _NOISE_HEADERS}
     if noise:
         # The same rules as for MIME: rebuild those header lines for the header reader.

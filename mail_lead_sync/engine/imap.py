@@ -329,6 +329,17 @@ class ImapMailbox:
             )
             yield batch
 
+    def save_sent_copy(self, raw, date=None):
+        """Put a copy of an email the owner sent from Odoo in the Sent folder, read.
+
+        The only write this addon ever makes to a mailbox, and only when the
+        owner sends (plain IMAP servers keep nothing of what SMTP submitted)."""
+        sent = next((f for f in self.sync_folders() if f.role in ("sent", "all")), None)
+        if sent is None:
+            raise errors.ServerError("This mailbox has no Sent folder to keep a copy in.", "")
+        self._call(self.client.append, sent.name, raw, flags=(imapclient.SEEN,), msg_time=date)
+        return sent.name
+
     def fetch_bodies(self, folder, uids, batch_size=50):
         """Yield ``(uid, raw bytes)`` for the given UIDs (BODY.PEEK: flags untouched).
 

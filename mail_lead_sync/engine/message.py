@@ -38,6 +38,7 @@ INDEX_HEADERS = (
     "List-Unsubscribe",
     "X-Autoreply",
     "X-Autorespond",
+    "X-Odoo-Objects",
 )
 
 # A Date more than this far ahead of now is a broken clock, not a real date.
@@ -80,6 +81,8 @@ class MailRecord:
     bcc: tuple = ()
     reply_to: tuple = ()
     noise: str = ""  # why this looks automatic or bulk ('' for a person's mail)
+    # Records an Odoo sent this email from ("crm.lead-7"): it is in their chatter already.
+    odoo_objects: tuple = ()
     body_text: str = ""
     body_html: str = ""
     attachments: list = field(default_factory=list)
@@ -267,6 +270,7 @@ def _record_from_headers(msg, fallback_date):
         rec.message_id = synthesize_message_id(rec.sender, date_key, rec.subject, rec.to)
         rec.message_id_synthesized = True
     rec.noise = _noise(msg)
+    rec.odoo_objects = tuple(filter(None, (o.strip() for o in str(msg.get("X-Odoo-Objects") or "").split(","))))
     return rec
 
 

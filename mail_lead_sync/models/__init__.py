@@ -1,5 +1,6 @@
 from . import (
     crm_lead,
+    ir_mail_server,
     mail_sync_account,
     mail_sync_folder,
     mail_sync_forward,

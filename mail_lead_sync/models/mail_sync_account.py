@@ -76,6 +76,22 @@ class MailSyncAccount(models.Model):
     oauth_flow = fields.Json(groups="base.group_system", copy=False)
     oauth_connected = fields.Boolean(compute="_compute_oauth_connected")
     sync_enabled = fields.Boolean("Sync Emails", default=True)
+    # Sending: the mailbox owns an outgoing server whose from_filter is its address,
+    # so Odoo's own queue sends its owner's mail through it.
+    send_enabled = fields.Boolean("Send Emails", help="Mail sent from Odoo with this address goes through its server.")
+    smtp_host = fields.Char("Outgoing Server")
+    smtp_port = fields.Integer("Outgoing Port", default=587)
+    smtp_security = fields.Selection(
+        [("starttls", "STARTTLS"), ("ssl", "SSL/TLS"), ("none", "None (unencrypted)")], default="starttls"
+    )
+    save_sent = fields.Boolean(
+        "Save a Copy in Sent",
+        compute="_compute_save_sent",
+        store=True,
+        readonly=False,
+        help="Plain IMAP servers keep nothing of what is sent by SMTP; Google and Microsoft save it themselves.",
+    )
+    mail_server_id = fields.Many2one("ir.mail_server", readonly=True, copy=False, groups="base.group_system")
     share_level = fields.Selection(
         [
             ("full", "Everything"),
@@ -116,6 +132,55 @@ class MailSyncAccount(models.Model):
     skipped_summary = fields.Html("Skipped, by Reason", compute="_compute_skipped_summary", sanitize=False)
 
     _sql_constraints = [("user_email_uniq", "unique(user_id, email)", "This mailbox is already connected.")]
+
+    @api.depends("provider")
+    def _compute_save_sent(self):
+        for account in self:
+            account.save_sent = account.provider == "imap"
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        accounts = super().create(vals_list)
+        accounts.filtered("send_enabled")._sync_mail_server()
+        return accounts
+
+    def _sync_mail_server(self):
+        """Create, update or archive the outgoing server of each mailbox."""
+        for account in self.sudo():
+            server = account.mail_server_id
+            if not account.send_enabled:
+                server.active = False
+                continue
+            values = {
+                "name": _("Mailbox %(email)s", email=account.email),
+                "smtp_host": account.smtp_host or account.host,
+                "smtp_port": account.smtp_port,
+                "smtp_encryption": account.smtp_security or "starttls",
+                "smtp_authentication": "login",
+                "smtp_user": account.login or account.email,
+                "smtp_pass": account.password,
+                "from_filter": account.email,
+                "sequence": 5,
+                "active": True,
+                "mail_sync_account_id": account.id,
+            }
+            if server:
+                server.write(values)
+            else:
+                account.mail_server_id = self.env["ir.mail_server"].sudo().create(values)
+
+    def _save_sent_copy(self, raw):
+        """Keep what Odoo sent through this mailbox in its Sent folder (never fails the send)."""
+        if self.provider not in ("imap", "gmail"):
+            return
+        try:
+            with self._open_mailbox() as box:
+                box.save_sent_copy(raw)
+        except errors.SyncError as exc:
+            self.sudo().write({"last_error": _("The copy in Sent could not be saved: %(reason)s", reason=exc)})
+
+    def _record_send_error(self, reason):
+        self.sudo().write({"last_error": _("Sending failed: %(reason)s", reason=reason)})
 
     @api.depends("email")
     def _compute_name(self):
@@ -184,6 +249,9 @@ class MailSyncAccount(models.Model):
     def write(self, vals):
         before = {account.id: account.share_level for account in self} if "share_level" in vals else {}
         result = super().write(vals)
+        sending = {"send_enabled", "smtp_host", "smtp_port", "smtp_security", "login", "password", "email", "host"}
+        if sending & set(vals) and not self.env.context.get("mail_sync_no_server"):
+            self.filtered(lambda a: a.send_enabled or a.sudo().mail_server_id)._sync_mail_server()
         for account in self:
             if before and before[account.id] != account.share_level:
                 account._apply_share_level(before[account.id])

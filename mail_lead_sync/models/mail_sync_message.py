@@ -287,7 +287,9 @@ class MailSyncMessage(models.Model):
         items = sorted(items, key=lambda item: item[1].date or datetime.datetime.max.replace(tzinfo=datetime.UTC))
         for row_id, rec, decision in items:
             for (model, res_id), address in decision.targets.items():
-                if (rec.message_id, model, res_id) in present:
+                # Already there: synced before, or sent from this record by an Odoo
+                # (its copy in Sent carries another Message-ID, and X-Odoo-Objects).
+                if (rec.message_id, model, res_id) in present or f"{model}-{res_id}" in rec.odoo_objects:
                     continue
                 present.add((rec.message_id, model, res_id))
                 header = rules.header_of(rec, address) if decision.reason == "address" else ""

@@ -1,0 +1,59 @@
+import logging
+import smtplib
+
+from odoo import _, fields, models, modules
+
+from odoo.addons.base.models.ir_mail_server import MailDeliveryException
+
+from ..engine import addresses
+
+_logger = logging.getLogger(__name__)
+
+
+class IrMailServer(models.Model):
+    _inherit = "ir.mail_server"
+
+    mail_sync_account_id = fields.Many2one(
+        "mail.sync.account", string="Mailbox", readonly=True, ondelete="cascade", index="btree_not_null"
+    )
+
+    def _mail_sync_account(self, mail_server_id=None, email_from=None):
+        """The mailbox whose outgoing server sends this (by server, else by sender)."""
+        Account = self.env["mail.sync.account"].sudo()
+        if mail_server_id:
+            return self.sudo().browse(mail_server_id).mail_sync_account_id
+        sender = addresses.normalize(email_from or "")
+        return (
+            Account.search([("send_enabled", "=", True), ("email", "=ilike", sender)], limit=1) if sender else Account
+        )
+
+    def connect(self, *args, **kwargs):
+        try:
+            return super().connect(*args, **kwargs)
+        except Exception as exc:
+            account = self._mail_sync_account(kwargs.get("mail_server_id"), kwargs.get("smtp_from"))
+            if account:
+                account._record_send_error(_smtp_words(exc))
+            raise
+
+    def send_email(self, message, *args, **kwargs):
+        mail_server_id = kwargs.get("mail_server_id") or (args[0] if args else None)
+        try:
+            message_id = super().send_email(message, *args, **kwargs)
+        except MailDeliveryException as exc:
+            account = self._mail_sync_account(mail_server_id, message["From"])
+            if account:
+                account._record_send_error(_smtp_words(exc.args[-1] if exc.args else exc))
+            raise
+        account = self._mail_sync_account(mail_server_id, message["From"])
+        if account and account.save_sent and not modules.module.current_test:
+            account._save_sent_copy(message.as_bytes())
+        return message_id
+
+
+def _smtp_words(exc):
+    if isinstance(exc, smtplib.SMTPAuthenticationError):
+        return _("the outgoing server refused the login: the user name or the password is wrong.")
+    if isinstance(exc, (ConnectionError, OSError, smtplib.SMTPConnectError)):
+        return _("the outgoing server could not be reached (%(error)s).", error=exc)
+    return str(exc)

@@ -1,3 +1,4 @@
+import base64
 import logging
 import smtplib
 
@@ -5,7 +6,7 @@ from odoo import _, fields, models, modules
 
 from odoo.addons.base.models.ir_mail_server import MailDeliveryException
 
-from ..engine import addresses
+from ..engine import addresses, errors
 
 _logger = logging.getLogger(__name__)
 
@@ -26,6 +27,19 @@ class IrMailServer(models.Model):
         return (
             Account.search([("send_enabled", "=", True), ("email", "=ilike", sender)], limit=1) if sender else Account
         )
+
+    def _smtp_login(self, connection, smtp_user, smtp_password):
+        account = self.mail_sync_account_id.sudo() if len(self) == 1 else self.env["mail.sync.account"]
+        if not account.oauth_refresh_token:
+            return super()._smtp_login(connection, smtp_user, smtp_password)
+        # A Google-signed-in mailbox sends with its access token (SASL XOAUTH2).
+        token = account._oauth_access_token()
+        auth = base64.b64encode(f"user={smtp_user}\x01auth=Bearer {token}\x01\x01".encode()).decode()
+        connection.ehlo_or_helo_if_needed()
+        code, reply = connection.docmd("AUTH", f"XOAUTH2 {auth}")
+        if code != 235:
+            raise smtplib.SMTPAuthenticationError(code, reply)
+        return None
 
     def connect(self, *args, **kwargs):
         try:
@@ -52,6 +66,8 @@ class IrMailServer(models.Model):
 
 
 def _smtp_words(exc):
+    if isinstance(exc, errors.SyncError):
+        return str(exc)
     if isinstance(exc, smtplib.SMTPAuthenticationError):
         return _("the outgoing server refused the login: the user name or the password is wrong.")
     if isinstance(exc, (ConnectionError, OSError, smtplib.SMTPConnectError)):

@@ -151,11 +151,12 @@ class MailSyncAccount(models.Model):
             if not account.send_enabled:
                 server.active = False
                 continue
+            gmail = account.provider == "gmail" and not account.smtp_host
             values = {
                 "name": _("Mailbox %(email)s", email=account.email),
-                "smtp_host": account.smtp_host or account.host,
-                "smtp_port": account.smtp_port,
-                "smtp_encryption": account.smtp_security or "starttls",
+                "smtp_host": "smtp.gmail.com" if gmail else account.smtp_host or account.host,
+                "smtp_port": 465 if gmail else account.smtp_port,
+                "smtp_encryption": "ssl" if gmail else account.smtp_security or "starttls",
                 "smtp_authentication": "login",
                 "smtp_user": account.login or account.email,
                 "smtp_pass": account.password,

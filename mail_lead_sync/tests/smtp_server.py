@@ -2,6 +2,7 @@
 self-signed certificate, AUTH required after it, and what it received kept
 (envelope and bytes). Plain Python, no Odoo import."""
 
+import base64
 import socket
 import ssl
 import tempfile
@@ -13,8 +14,9 @@ from .certs import self_signed
 
 
 class SmtpServer:
-    def __init__(self, logins):
+    def __init__(self, logins, token_owner=None):
         self.logins = dict(logins)  # login -> password
+        self.token_owner = token_owner  # access token -> login, for XOAUTH2 (an OAuth server's table)
         self.received = []  # (mail_from, rcpt_tos, raw bytes)
         self._controller = None
 
@@ -22,6 +24,14 @@ class SmtpServer:
         login = auth_data.login.decode() if isinstance(auth_data.login, bytes) else auth_data.login
         password = auth_data.password.decode() if isinstance(auth_data.password, bytes) else auth_data.password
         return AuthResult(success=self.logins.get(login) == password, handled=False)
+
+    async def auth_XOAUTH2(self, server, args):
+        """SASL XOAUTH2 as Gmail's SMTP takes it: user=…^Aauth=Bearer …^A^A."""
+        if len(args) < 2 or not self.token_owner:
+            return AuthResult(success=False, handled=False)
+        fields = dict(part.split("=", 1) for part in base64.b64decode(args[1]).decode().split("\x01") if "=" in part)
+        token = fields.get("auth", "").removeprefix("Bearer ")
+        return AuthResult(success=self.token_owner(token) == fields.get("user"), handled=False)
 
     async def handle_DATA(self, server, session, envelope):
         self.received.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.original_content))

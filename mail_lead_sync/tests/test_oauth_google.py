@@ -1,11 +1,14 @@
 import datetime
 import urllib.parse
+from unittest.mock import patch
 
+from odoo import modules
 from odoo.tests import HttpCase, new_test_user, tagged
 
 from ..engine import oauth
 from .dovecot import DovecotServer
 from .oauth_server import OAuthServer
+from .smtp_server import SmtpServer
 
 
 @tagged("post_install", "-at_install")
@@ -90,3 +93,37 @@ class TestGoogleSignIn(HttpCase):
         self.assertEqual(self.account.state, "error")
         self.assertIn("Google sign-in was not completed (access_denied)", self.account.last_error)
         self.assertFalse(self.account.oauth_connected)
+
+    def test_sends_with_its_google_grant(self):
+        """A Google-signed-in mailbox sends by SMTP with XOAUTH2 (the token endpoint's
+        access tokens are what the loopback SMTP server accepts)."""
+        state, code = self._consent()
+        self.authenticate("admin", "admin")
+        self.url_open(f"/mail_lead_sync/oauth/google?state={state}&code={code}")
+        smtp = SmtpServer({}, token_owner=self.oauth.access_tokens.get).start()
+        self.addCleanup(smtp.stop)
+        self.account.write({"send_enabled": True, "smtp_host": "127.0.0.1", "smtp_port": smtp.port,
+                            "smtp_security": "starttls"})  # fmt: skip
+        self.assertFalse(self.account.save_sent)  # Google keeps its own copy
+        self.env.user.partner_id.email = self.email
+        dana = self.env["res.partner"].create({"name": "Dana", "email": "dana@client.test"})
+
+        def post_and_send(body):
+            dana.with_context(mail_notify_force_send=False).message_post(
+                body=body, partner_ids=dana.ids, message_type="comment", subtype_xmlid="mail.mt_comment"
+            )
+            with patch.object(modules.module, "current_test", None):
+                self.env["mail.mail"].sudo().search([("state", "=", "outgoing")]).send()
+
+        post_and_send("Hello from Gmail")
+        [(mail_from, rcpt_tos, _raw)] = smtp.received
+        self.assertEqual((mail_from, rcpt_tos), (self.email, ["dana@client.test"]))
+
+        # The grant is revoked: the mail stays queued with the reason, the mailbox says why.
+        self.oauth.revoke(self.account.sudo().oauth_refresh_token)
+        self.account.sudo().oauth_expires_at = datetime.datetime(2020, 1, 1)
+        post_and_send("Second")
+        self.assertEqual(len(smtp.received), 1)
+        self.assertIn("Google refused", self.account.last_error)
+        failed = self.env["mail.mail"].sudo().search([("body_html", "ilike", "Second")])
+        self.assertEqual(failed.state, "exception")

@@ -16,6 +16,7 @@ import requests
 from exchangelib import DELEGATE, Account, Configuration, Credentials
 from exchangelib import errors as ews_errors
 from exchangelib.folders import Inbox, SentItems
+from exchangelib.items import Message
 from exchangelib.items.base import ID_ONLY
 from exchangelib.protocol import BaseProtocol, FailFast
 from exchangelib.services import SyncFolderItems
@@ -247,6 +248,12 @@ class EwsMailbox:
                 batch.failures.append(Failure(ref.id, "no sender or recipient address could be read"))
                 continue
             batch.entries.append(EwsEntry(ref.id, record))
+
+    def send_mime(self, raw):
+        """Send an email given as MIME bytes, keeping the copy in Sent Items as
+        Exchange does. Used only when the owner sends from Odoo."""
+        sent = self._folder("sentitems")
+        self._call(lambda: Message(account=self.account, folder=sent, mime_content=raw).send_and_save())
 
     def fetch_bodies(self, folder, keys, batch_size=50):
         """Yield ``(item id, MIME bytes or None)``."""

@@ -7,6 +7,7 @@ JSON (no body), bodies as MIME (``/messages/{id}/$value``) only for the messages
 that matched. Nothing is written: no read flag, no move.
 """
 
+import base64
 import datetime
 import time
 from dataclasses import dataclass, field
@@ -140,9 +141,12 @@ class GraphMailbox:
         return False
 
     def _get(self, url, **headers):
+        return self._request("GET", url, headers=headers)
+
+    def _request(self, method, url, headers=None, data=None):
         for _attempt in range(5):
             try:
-                response = self.session.get(url, headers=headers, timeout=self.timeout)
+                response = self.session.request(method, url, headers=headers, data=data, timeout=self.timeout)
             except requests.RequestException as exc:
                 raise errors.ConnectionFailed("Microsoft 365 could not be reached: try again later.", str(exc)) from exc
             if response.status_code == 429 or response.status_code == 503:
@@ -200,6 +204,15 @@ class GraphMailbox:
             if batch.done:
                 return
             url = next_link
+
+    def send_mime(self, raw):
+        """Send an email given as MIME bytes (``/me/sendMail``); Microsoft keeps the
+        copy in Sent Items itself. Used only when the owner sends from Odoo."""
+        response = self._request(
+            "POST", f"{self.base_url}/me/sendMail", headers={"Content-Type": "text/plain"}, data=base64.b64encode(raw)
+        )
+        if response.status_code != 202:
+            raise errors.ServerError(f"Microsoft 365 did not send it ({response.status_code}).", response.text[:300])
 
     def fetch_bodies(self, folder, keys):
         """Yield ``(id, MIME bytes or None)``, like the IMAP reader."""

@@ -42,6 +42,9 @@ class IrMailServer(models.Model):
         return None
 
     def connect(self, *args, **kwargs):
+        graph = self._mail_sync_graph_session(kwargs)
+        if graph is not None:
+            return graph
         try:
             return super().connect(*args, **kwargs)
         except Exception as exc:
@@ -49,6 +52,20 @@ class IrMailServer(models.Model):
             if account:
                 account._record_send_error(_smtp_words(exc))
             raise
+
+    def _mail_sync_graph_session(self, kwargs):
+        """Microsoft 365 mailboxes send through Graph and Exchange ones through EWS,
+        not SMTP: a session with the part of smtplib's interface Odoo uses."""
+        if modules.module.current_test or kwargs.get("host"):
+            return None
+        if kwargs.get("mail_server_id"):
+            server = self.sudo().browse(kwargs["mail_server_id"])
+        else:
+            server = self.sudo()._find_mail_server(kwargs.get("smtp_from"))[0]
+        account = server.mail_sync_account_id if server else None
+        if not account or account.provider not in ("microsoft", "exchange"):
+            return None
+        return _MailboxSession(account, kwargs.get("smtp_from") or account.email, server.from_filter)
 
     def send_email(self, message, *args, **kwargs):
         mail_server_id = kwargs.get("mail_server_id") or (args[0] if args else None)
@@ -73,3 +90,19 @@ def _smtp_words(exc):
     if isinstance(exc, (ConnectionError, OSError, smtplib.SMTPConnectError)):
         return _("the outgoing server could not be reached (%(error)s).", error=exc)
     return str(exc)
+
+
+class _MailboxSession:
+    def __init__(self, account, smtp_from, from_filter):
+        self.account, self.smtp_from, self.from_filter = account, smtp_from, from_filter
+
+    def send_message(self, message, smtp_from, smtp_to_list):
+        try:
+            with self.account._open_mailbox() as box:
+                box.send_mime(message.as_bytes())
+        except errors.SyncError as exc:
+            self.account._record_send_error(str(exc))
+            raise
+
+    def quit(self):
+        pass

@@ -151,12 +151,18 @@ class MailSyncAccount(models.Model):
             if not account.send_enabled:
                 server.active = False
                 continue
-            gmail = account.provider == "gmail" and not account.smtp_host
+            host, port, encryption = account.smtp_host or account.host, account.smtp_port, account.smtp_security
+            if account.provider == "microsoft":  # sent through Graph (see ir_mail_server.py), not SMTP
+                host, port, encryption = "graph.microsoft.com", 443, "ssl"
+            elif account.provider == "exchange":  # sent through EWS
+                host, port, encryption = account.host or "autodiscover", 443, "ssl"
+            elif account.provider == "gmail" and not account.smtp_host:
+                host, port, encryption = "smtp.gmail.com", 465, "ssl"
             values = {
                 "name": _("Mailbox %(email)s", email=account.email),
-                "smtp_host": "smtp.gmail.com" if gmail else account.smtp_host or account.host,
-                "smtp_port": 465 if gmail else account.smtp_port,
-                "smtp_encryption": "ssl" if gmail else account.smtp_security or "starttls",
+                "smtp_host": host,
+                "smtp_port": port,
+                "smtp_encryption": encryption or "starttls",
                 "smtp_authentication": "login",
                 "smtp_user": account.login or account.email,
                 "smtp_pass": account.password,

@@ -82,6 +82,7 @@ class EwsServer(LoopbackHttp):
         self.folders = {"inbox": [], "sentitems": []}  # (item id, received, raw)
         self.operations = []
         self.busy = []  # back-off milliseconds to answer the next requests with
+        self.sent = []  # MIME bytes sent with CreateItem (SendAndSaveCopy)
         self.generation = 0
         self._lock = threading.Lock()
 
@@ -184,6 +185,24 @@ class EwsServer(LoopbackHttp):
             f"<m:SyncState>{state}</m:SyncState>"
             f"<m:IncludesLastItemInRange>{'true' if end >= len(items) else 'false'}</m:IncludesLastItemInRange>"
             f"<m:Changes>{changes}</m:Changes></m:SyncFolderItemsResponseMessage>",
+        )
+
+    def _CreateItem(self, request):
+        """SendAndSaveCopy of a MimeContent message: sent (kept in ``sent``) and
+        saved in Sent Items, as Exchange does."""
+        if request.get("MessageDisposition") != "SendAndSaveCopy":
+            return self._response("CreateItem", '<m:CreateItemResponseMessage ResponseClass="Error"><m:MessageText>'
+                                  "Only sending is expected here.</m:MessageText><m:ResponseCode>ErrorInvalidRequest"
+                                  "</m:ResponseCode><m:DescriptiveLinkKey>0</m:DescriptiveLinkKey><m:Items/>"
+                                  "</m:CreateItemResponseMessage>")  # fmt: skip
+        raw = base64.b64decode(request.findtext(f".//{{{T}}}MimeContent"))
+        self.sent.append(raw)
+        item_id = "AAMkAGE1" + hashlib.sha1(raw).hexdigest() + "AAA="
+        self.folders["sentitems"].append((item_id, datetime.datetime.now(datetime.UTC), raw))
+        return self._response(
+            "CreateItem",
+            '<m:CreateItemResponseMessage ResponseClass="Success"><m:ResponseCode>NoError</m:ResponseCode>'
+            "<m:Items/></m:CreateItemResponseMessage>",
         )
 
     def _GetItem(self, request):

@@ -14,6 +14,7 @@ addon makes in the shapes Microsoft documents for them:
 Tokens are checked against an :class:`~.oauth_server.OAuthServer`. Plain Python.
 """
 
+import base64
 import datetime
 import email
 import email.policy
@@ -67,6 +68,7 @@ class GraphServer(LoopbackHttp):
         self.throttle = []  # Retry-After values to answer the next requests with (429)
         self.generation = 0  # delta links of older generations have expired
         self.selects = []  # the $select of each delta query, kept behind its tokens
+        self.sent = []  # (login, MIME bytes) posted to sendMail
         self._lock = threading.Lock()
 
     @property
@@ -74,7 +76,10 @@ class GraphServer(LoopbackHttp):
         return f"http://127.0.0.1:{self.port}/v1.0"
 
     def answer(self, method, path, headers, body):
-        status, reply_headers, reply = self.handle(path, headers)
+        if method == "POST":
+            status, reply_headers, reply = self.handle_post(path, headers, body)
+        else:
+            status, reply_headers, reply = self.handle(path, headers)
         payload = reply if isinstance(reply, bytes) else json.dumps(reply).encode()
         return status, reply_headers, payload
 
@@ -124,6 +129,19 @@ class GraphServer(LoopbackHttp):
                         return 200, {"Content-Type": "text/plain"}, raw
             return self._error(404, "ErrorItemNotFound", "The specified object was not found in the store.")
         return self._error(400, "BadRequest", f"Unsupported request {url.path}")
+
+    def handle_post(self, path, headers, body):
+        """``POST /me/sendMail`` with MIME (base64, text/plain): 202, a copy in Sent Items."""
+        token = (headers.get("Authorization") or "").removeprefix("Bearer ")
+        login = self.oauth.access_tokens.get(token)
+        if not login:
+            return self._error(401, "InvalidAuthenticationToken", "Lifetime validation failed, the token is expired.")
+        if path.partition("?")[0] != "/v1.0/me/sendMail" or headers.get("Content-Type") != "text/plain":
+            return self._error(400, "BadRequest", f"Unsupported request {path}")
+        raw = base64.b64decode(body)
+        self.sent.append((login, raw))
+        self.deliver(login, "sentitems", raw)
+        return 202, {}, b""
 
     def _delta(self, login, folder, query, headers):
         items = self.folders.get((login, folder), [])

@@ -1,3 +1,6 @@
+from unittest.mock import patch
+
+from odoo import modules
 from odoo.tests import TransactionCase, tagged
 
 from .common import raw_email as _raw
@@ -61,3 +64,22 @@ class TestExchangeOnPremises(TransactionCase):
         account.action_sync_now()
         self.assertEqual(account.state, "error")
         self.assertIn("Exchange refused the login ACME\\lee", account.last_error)
+
+    def test_sends_through_ews(self):
+        _wizard, action = self._wizard("winter-2026")
+        account = self.env["mail.sync.account"].browse(action["res_id"])
+        account.send_enabled = True
+        self.assertFalse(account.save_sent)  # Exchange keeps its own copy
+        self.env.user.partner_id.email = "lee@acme.test"
+        dana = self.env["res.partner"].create({"name": "Dana", "email": "dana@client.test"})
+        posted = dana.with_context(mail_notify_force_send=False).message_post(
+            body="Hello through EWS", partner_ids=dana.ids, message_type="comment", subtype_xmlid="mail.mt_comment"
+        )
+        with patch.object(modules.module, "current_test", None):
+            self.env["mail.mail"].sudo().search([("state", "=", "outgoing")]).send()
+        [raw] = self.ews.sent
+        self.assertIn(posted.message_id.encode(), raw)
+        self.assertIn("CreateItem", self.ews.operations)
+        account.action_sync_now()  # the copy in Sent Items is not posted a second time
+        self.assertEqual(account.state, "ok", account.last_error)
+        self.assertEqual(self.env["mail.message"].search_count([("message_id", "=", posted.message_id)]), 1)

@@ -1,6 +1,10 @@
 import datetime
+import email
+import email.policy
 import urllib.parse
+from unittest.mock import patch
 
+from odoo import modules
 from odoo.tests import HttpCase, tagged
 
 from .common import raw_email as _raw
@@ -141,3 +145,23 @@ class TestMicrosoftSignIn(HttpCase):
         self.assertEqual(self.url_open(forged).status_code, 403)
         self.assertEqual(self.url_open(f"/mail_lead_sync/oauth/yahoo?state={state}&code=c").status_code, 403)
         self.assertFalse(self.account.oauth_connected)
+
+    def test_sends_through_graph(self):
+        self._sign_in()
+        self.account.send_enabled = True
+        self.assertFalse(self.account.save_sent)  # Microsoft keeps its own copy
+        self.env.user.partner_id.email = self.email
+        dana = self.env["res.partner"].create({"name": "Dana", "email": "dana@client.test"})
+        posted = dana.with_context(mail_notify_force_send=False).message_post(
+            body="Hello through Graph", partner_ids=dana.ids, message_type="comment", subtype_xmlid="mail.mt_comment"
+        )
+        with patch.object(modules.module, "current_test", None):
+            self.env["mail.mail"].sudo().search([("state", "=", "outgoing")]).send()
+        [(login, raw)] = self.graph.sent
+        sent = email.message_from_bytes(raw, policy=email.policy.default)
+        self.assertEqual((login, sent["To"], sent["Message-Id"]), (self.email, "Dana <dana@client.test>",
+                                                                   posted.message_id))  # fmt: skip
+        # Graph put it in Sent Items; the sync reads it and posts nothing twice.
+        self.account.action_sync_now()
+        self.assertEqual(self.account.state, "ok", self.account.last_error)
+        self.assertEqual(self.env["mail.message"].search_count([("message_id", "=", posted.message_id)]), 1)

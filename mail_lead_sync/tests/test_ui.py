@@ -76,3 +76,22 @@ class TestMailSyncUi(HttpCase):
         self.assertEqual(subjects, ["Follow-up"])
         link = self.env["mail.sync.link"].sudo().search([("message_id", "=", "<nr1@client.test>")])
         self.assertEqual((link.res_id, link.state), (lead.id, "rejected"))
+
+    def test_send_from_a_chosen_mailbox(self):
+        admin = self.env.ref("base.user_admin")
+        admin.partner_id.email = "tour-main@acme.test"
+        boxes = self.env["mail.sync.account"].create(
+            [{"user_id": admin.id, "email": email, "host": "127.0.0.1", "sync_enabled": False, "send_enabled": True,
+              "smtp_host": "127.0.0.1", "smtp_port": 2525} for email in ("tour-main@acme.test", "tour-sales@acme.test")]
+        )  # fmt: skip
+        dana = self.env["res.partner"].create({"name": "Dana", "email": "dana@client.test"})
+        lead = self.env["crm.lead"].create(
+            {"name": "Send Deal", "partner_id": dana.id, "type": "opportunity", "user_id": admin.id}
+        )
+        self.start_tour(f"/odoo/crm/{lead.id}", "mail_lead_sync_send_from_tour", login="admin")
+        message = self.env["mail.message"].search(
+            [("model", "=", "crm.lead"), ("res_id", "=", lead.id), ("body", "ilike", "The offer is attached.")]
+        )
+        self.assertIn("tour-sales@acme.test", message.email_from)
+        server, _from = self.env["ir.mail_server"].sudo()._find_mail_server(message.email_from)
+        self.assertEqual(server, boxes[1].sudo().mail_server_id)

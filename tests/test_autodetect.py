@@ -10,6 +10,7 @@ import pytest
 from mail_lead_sync.engine import autodetect
 from mail_lead_sync.tests.dns_server import DnsServer
 from mail_lead_sync.tests.dovecot import DovecotServer
+from mail_lead_sync.tests.smtp_server import SmtpServer
 
 AUTOCONFIG = """<?xml version="1.0"?>
 <clientConfig version="1.1"><emailProvider id="{domain}">
@@ -140,3 +141,52 @@ def test_nothing_found_says_what_was_tried(net, dovecot):
 def test_autoconfig_parsing_ignores_broken_documents():
     assert autodetect.parse_autoconfig(b"<not xml") == []
     assert autodetect.parse_autoconfig(b"<clientConfig><incomingServer type='imap'/></clientConfig>") == []
+
+
+# -- the outgoing server ---------------------------------------------------------------
+SMTP_AUTOCONFIG = """<?xml version="1.0"?>
+<clientConfig version="1.1"><emailProvider id="{domain}">
+  <outgoingServer type="smtp"><hostname>out.{domain}</hostname><port>{port}</port><socketType>STARTTLS</socketType>
+    <username>%EMAILADDRESS%</username></outgoingServer>
+</emailProvider></clientConfig>"""
+
+
+@pytest.fixture(scope="module")
+def smtp(dovecot):
+    # Dovecot's certificate, so the detector's one CA file covers both servers.
+    with SmtpServer({}, certificate=(dovecot.cafile, str(dovecot.root / "key.pem"))) as server:
+        yield server
+
+
+def test_outgoing_server_by_submission_srv(net, dovecot, smtp):
+    dns_server, _web = net
+    dns_server.add("_submission._tcp.out-srv.test", "SRV", f"0 1 {smtp.port} submit.out-srv.test.")
+    dns_server.add("submit.out-srv.test", "A", "127.0.0.1")
+    detection = detector(net, dovecot.cafile).detect_smtp("lee@out-srv.test")
+    assert detection.found == autodetect.Candidate("submit.out-srv.test", smtp.port, "starttls", "srv")
+    assert not smtp.received  # found by connecting and STARTTLS, never by sending
+
+
+def test_outgoing_server_by_autoconfig(net, dovecot, smtp):
+    dns_server, web = net
+    web.documents[("autoconfig.out-ac.test", "/mail/config-v1.1.xml")] = SMTP_AUTOCONFIG.format(
+        domain="out-ac.test", port=smtp.port
+    )
+    dns_server.add("autoconfig.out-ac.test", "A", "127.0.0.1")
+    dns_server.add("out.out-ac.test", "A", "127.0.0.1")
+    found = detector(net, dovecot.cafile)
+    assert found.detect_smtp("lee@out-ac.test").found.source == "autoconfig"
+    assert found.detect("lee@out-ac.test").found is None  # no IMAP in that document, no server: nothing invented
+
+
+def test_no_outgoing_server_says_what_was_tried(net, dovecot):
+    detection = detector(net, dovecot.cafile).detect_smtp("lee@nowhere-out.test")
+    assert detection.found is None
+    assert [c.host for c in detection.candidates][:2] == ["smtp.nowhere-out.test", "mail.nowhere-out.test"]
+    assert "smtp.nowhere-out.test" in detection.explain()
+
+
+def test_provider_table_has_submission_servers():
+    gmail = next(p for p in autodetect.PROVIDERS if p.key == "gmail")
+    assert gmail.smtp == ("smtp.gmail.com", 465, "ssl")
+    assert all(len(p.smtp) == 3 for p in autodetect.PROVIDERS)

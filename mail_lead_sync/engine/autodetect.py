@@ -1,4 +1,4 @@
-"""Find a mailbox's IMAP server from its address alone.
+"""Find a mailbox's IMAP server (and its outgoing SMTP server) from its address alone.
 
 Sources, in order; every candidate is checked by a real connection before it is
 proposed, and the first that answers wins:
@@ -10,12 +10,18 @@ proposed, and the first that answers wins:
 3. RFC 6186 SRV records (_imaps._tcp, then _imap._tcp);
 4. guesses: imap.<domain>, mail.<domain>.
 
+The outgoing server is found the same way: the provider table, autoconfig's
+outgoingServer, RFC 6186/8314 SRV records (_submissions._tcp, _submission._tcp),
+then smtp.<domain>/mail.<domain>; verified by connecting (and STARTTLS), never by
+sending.
+
 DNS goes through a dnspython resolver the caller may give (tests point one at a
 DNS server on loopback); names of candidates are connected to as they are, unless
 the caller maps them (``address_of``), as tests do through that same DNS server.
 """
 
 import http.client
+import smtplib
 import ssl
 import urllib.parse
 import xml.etree.ElementTree as ET
@@ -45,22 +51,25 @@ class Provider:
     domains: frozenset
     mx_suffixes: tuple = ()
     oauth: str = ""  # 'google' or 'microsoft' when the provider has a sign-in flow
+    smtp: tuple = ()  # (host, port, security) of its submission server
 
 
 PROVIDERS = (
     Provider("gmail", "Google", ("imap.gmail.com", 993, "ssl"), frozenset({"gmail.com", "googlemail.com"}),
-             ("google.com", "googlemail.com"), "google"),
+             ("google.com", "googlemail.com"), "google", ("smtp.gmail.com", 465, "ssl")),
     Provider("microsoft", "Microsoft 365", ("outlook.office365.com", 993, "ssl"),
-             frozenset({"outlook.com", "hotmail.com", "live.com", "msn.com"}), ("outlook.com",), "microsoft"),
+             frozenset({"outlook.com", "hotmail.com", "live.com", "msn.com"}), ("outlook.com",), "microsoft",
+             ("smtp.office365.com", 587, "starttls")),
     Provider("yahoo", "Yahoo", ("imap.mail.yahoo.com", 993, "ssl"), frozenset({"yahoo.com", "ymail.com"}),
-             ("yahoodns.net",)),
+             ("yahoodns.net",), "", ("smtp.mail.yahoo.com", 465, "ssl")),
     Provider("icloud", "iCloud", ("imap.mail.me.com", 993, "ssl"), frozenset({"icloud.com", "me.com", "mac.com"}),
-             ("icloud.com",)),
+             ("icloud.com",), "", ("smtp.mail.me.com", 587, "starttls")),
     Provider("fastmail", "Fastmail", ("imap.fastmail.com", 993, "ssl"), frozenset({"fastmail.com", "fastmail.fm"}),
-             ("messagingengine.com",)),
+             ("messagingengine.com",), "", ("smtp.fastmail.com", 465, "ssl")),
     Provider("zoho", "Zoho Mail", ("imap.zoho.com", 993, "ssl"), frozenset({"zoho.com", "zohomail.com"}),
-             ("zoho.com", "zoho.eu")),
-    Provider("gmx", "GMX", ("imap.gmx.net", 993, "ssl"), frozenset({"gmx.com", "gmx.net", "gmx.de"}), ("gmx.net",)),
+             ("zoho.com", "zoho.eu"), "", ("smtp.zoho.com", 465, "ssl")),
+    Provider("gmx", "GMX", ("imap.gmx.net", 993, "ssl"), frozenset({"gmx.com", "gmx.net", "gmx.de"}), ("gmx.net",),
+             "", ("mail.gmx.net", 587, "starttls")),
 )  # fmt: skip
 
 _SOCKET_TYPES = {"SSL": "ssl", "STARTTLS": "starttls", "plain": "none"}
@@ -101,6 +110,7 @@ class Detector:
         self.ssl_context = ssl_context
         self.timeout = timeout
         self.address_of = address_of or (lambda host: host)
+        self._documents = {}
 
     # -- sources ---------------------------------------------------------------
     def _lookup(self, name, rdtype):
@@ -138,30 +148,52 @@ class Detector:
         finally:
             conn.close()
 
-    def autoconfig(self, email, domain):
-        query = "?" + urllib.parse.urlencode({"emailaddress": email})
-        places = (
-            (f"autoconfig.{domain}", "/mail/config-v1.1.xml" + query),
-            (domain, "/.well-known/autoconfig/mail/config-v1.1.xml"),
-        )
-        for host, path in places:
-            for secure in (True, False):
-                document = self._http_get(host, path, secure)
-                if document:
-                    found = parse_autoconfig(document)
-                    if found:
-                        return found
+    def _autoconfig_documents(self, email, domain):
+        """The autoconfig documents found for the domain (fetched once per detector)."""
+        key = (email, domain)
+        if key not in self._documents:
+            query = "?" + urllib.parse.urlencode({"emailaddress": email})
+            places = (
+                (f"autoconfig.{domain}", "/mail/config-v1.1.xml" + query),
+                (domain, "/.well-known/autoconfig/mail/config-v1.1.xml"),
+            )
+            self._documents[key] = [
+                document for host, path in places for secure in (True, False)
+                if (document := self._http_get(host, path, secure))
+            ]  # fmt: skip
+        return self._documents[key]
+
+    def autoconfig(self, email, domain, kind="imap"):
+        parse = parse_autoconfig if kind == "imap" else parse_autoconfig_smtp
+        for document in self._autoconfig_documents(email, domain):
+            found = parse(document)
+            if found:
+                return found
         return []
 
-    def srv(self, domain):
+    def _srv(self, domain, services):
         found = []
-        for service, security in (("_imaps._tcp", "ssl"), ("_imap._tcp", "starttls")):
+        for service, security in services:
             records = sorted(self._lookup(f"{service}.{domain}", "SRV"), key=lambda r: (r.priority, -r.weight))
             for record in records:
                 target = str(record.target).rstrip(".")
                 if target:  # "." means: no such service here (RFC 2782)
                     found.append(Candidate(target, record.port, security, "srv"))
         return found
+
+    def srv(self, domain):
+        return self._srv(domain, (("_imaps._tcp", "ssl"), ("_imap._tcp", "starttls")))
+
+    def srv_submission(self, domain):
+        return self._srv(domain, (("_submissions._tcp", "ssl"), ("_submission._tcp", "starttls")))
+
+    @staticmethod
+    def smtp_guesses(domain):
+        return [
+            Candidate(f"{prefix}.{domain}", port, security, "guess")
+            for port, security in ((587, "starttls"), (465, "ssl"))
+            for prefix in ("smtp", "mail")
+        ]
 
     @staticmethod
     def guesses(domain):
@@ -196,6 +228,39 @@ class Detector:
             return str(exc).replace(f"{address}:", f"{candidate.host}:")
         return None
 
+    def verify_smtp(self, candidate):
+        """None when an SMTP server answers there (EHLO, and TLS as announced), else why not."""
+        try:
+            address = self.address_of(candidate.host)
+        except errors.SyncError as exc:
+            return str(exc)
+        context = self.ssl_context or ssl.create_default_context()
+        try:
+            if candidate.security == "ssl":
+                client = smtplib.SMTP_SSL(address, candidate.port, timeout=self.timeout, context=context)
+            else:
+                client = smtplib.SMTP(address, candidate.port, timeout=self.timeout)
+            with client:
+                client.ehlo()
+                if candidate.security == "starttls":
+                    client.starttls(context=context)
+                    client.ehlo()
+        except (OSError, smtplib.SMTPException, ssl.SSLError) as exc:
+            return f"No outgoing server answered at {candidate.host}:{candidate.port} ({exc})."
+        return None
+
+    def detect_smtp(self, email, provider=None):
+        """Find and verify the outgoing (submission) server of ``email``."""
+        email = addresses.normalize(email) or ""
+        detection = Detection(email, provider)
+        if "@" not in email:
+            return detection
+        domain = addresses.domain_of(email)
+        found = [Candidate(*provider.smtp, "provider")] if provider and provider.smtp else []
+        found += self.autoconfig(email, domain, "smtp") + self.srv_submission(domain) + self.smtp_guesses(domain)
+        detection.candidates = list(dict.fromkeys(found))
+        return _first_answering(detection, self.verify_smtp)
+
     def detect(self, email, provider=None):
         """Find and verify the server of ``email`` (``provider``: already looked up)."""
         email = addresses.normalize(email) or ""
@@ -204,24 +269,28 @@ class Detector:
             return detection
         detection.provider = provider or self.provider_for(addresses.domain_of(email))
         detection.candidates = self.candidates(email, detection.provider)
-        for candidate in detection.candidates:
-            error = self.verify(candidate)
-            if error is None:
-                detection.found = candidate
-                break
-            detection.tried.append((candidate, error))
-        return detection
+        return _first_answering(detection, self.verify)
 
 
-def parse_autoconfig(document):
+def _first_answering(detection, verify):
+    for candidate in detection.candidates:
+        error = verify(candidate)
+        if error is None:
+            detection.found = candidate
+            break
+        detection.tried.append((candidate, error))
+    return detection
+
+
+def parse_autoconfig(document, element="incomingServer", kind="imap"):
     """IMAP servers of a Mozilla autoconfig document (clientConfig v1.1), in order."""
     try:
         root = ET.fromstring(document)
     except ET.ParseError:
         return []
     found = []
-    for server in root.iter("incomingServer"):
-        if server.get("type") != "imap":
+    for server in root.iter(element):
+        if server.get("type") != kind:
             continue
         host = (server.findtext("hostname") or "").strip()
         port = (server.findtext("port") or "").strip()
@@ -232,3 +301,8 @@ def parse_autoconfig(document):
                 Candidate(host, int(port), security, "autoconfig", "localpart" if "LOCALPART" in username else "email")
             )
     return found
+
+
+def parse_autoconfig_smtp(document):
+    """SMTP (outgoing) servers of an autoconfig document, in order."""
+    return parse_autoconfig(document, "outgoingServer", "smtp")

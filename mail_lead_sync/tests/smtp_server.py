@@ -14,7 +14,9 @@ from .certs import self_signed
 
 
 class SmtpServer:
-    def __init__(self, logins, token_owner=None):
+    def __init__(self, logins, token_owner=None, certificate=None):
+        self.certificate = certificate  # (cert, key); default: a fresh self-signed pair
+        self.cafile = None
         self.logins = dict(logins)  # login -> password
         self.token_owner = token_owner  # access token -> login, for XOAUTH2 (an OAuth server's table)
         self.received = []  # (mail_from, rcpt_tos, raw bytes)
@@ -43,7 +45,9 @@ class SmtpServer:
             self.port = sock.getsockname()[1]
         self._certdir = tempfile.TemporaryDirectory(prefix="smtp-tls-")
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-        context.load_cert_chain(*self_signed(self._certdir.name))
+        cert, key = self.certificate or self_signed(self._certdir.name)
+        self.cafile = cert
+        context.load_cert_chain(cert, key)
         self._controller = Controller(
             self, hostname="127.0.0.1", port=self.port, authenticator=self._authenticate,
             auth_required=True, tls_context=context, require_starttls=True,

@@ -5,6 +5,7 @@ from odoo.tests import TransactionCase, tagged
 from .dns_server import DnsServer
 from .dovecot import DovecotServer
 from .oauth_server import OAuthServer
+from .smtp_server import SmtpServer
 
 
 @tagged("post_install", "-at_install")
@@ -22,6 +23,11 @@ class TestAddMailboxWizard(TransactionCase):
         cls.dovecot.add_user("dana@srv.test", "right")
         cls.dns.add("_imaps._tcp.srv.test", "SRV", f"0 1 {cls.dovecot.port_ssl} imap.srv.test.")
         cls.dns.add("imap.srv.test", "A", "127.0.0.1")
+        # Its outgoing server, found at the same time (RFC 6186 submission SRV).
+        cls.smtp = SmtpServer({}, certificate=(cls.dovecot.cafile, str(cls.dovecot.root / "key.pem"))).start()
+        cls.addClassCleanup(cls.smtp.stop)
+        cls.dns.add("_submission._tcp.srv.test", "SRV", f"0 1 {cls.smtp.port} smtp.srv.test.")
+        cls.dns.add("smtp.srv.test", "A", "127.0.0.1")
         cls.env["ir.config_parameter"].sudo().set_param("mail_lead_sync.ca_file", cls.dovecot.cafile)
 
     def setUp(self):
@@ -45,6 +51,9 @@ class TestAddMailboxWizard(TransactionCase):
         )
         self.assertEqual(account.sudo().password, "right")
         self.assertFalse(account.login)  # the address itself
+        self.assertEqual((account.smtp_host, account.smtp_port, account.smtp_security),
+                         ("smtp.srv.test", self.smtp.port, "starttls"))  # fmt: skip
+        self.assertFalse(account.send_enabled)  # found, but sending is the user's choice
 
     def test_nothing_found_shows_the_server_fields_and_why(self):
         wizard = self.wizard("eve@nowhere.test", "x")

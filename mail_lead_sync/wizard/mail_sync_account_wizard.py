@@ -32,6 +32,13 @@ class MailSyncAccountWizard(models.TransientModel):
     )
     login = fields.Char()
     message = fields.Text(readonly=True)
+    # The outgoing server, found together with the incoming one.
+    send_enabled = fields.Boolean("Send Emails", help="Send from Odoo through this mailbox.")
+    smtp_host = fields.Char("Outgoing Server")
+    smtp_port = fields.Integer("Outgoing Port", default=587)
+    smtp_security = fields.Selection(
+        [("starttls", "STARTTLS"), ("ssl", "SSL/TLS"), ("none", "None (unencrypted)")], default="starttls"
+    )
 
     @api.model
     def _detector(self):
@@ -81,15 +88,17 @@ class MailSyncAccountWizard(models.TransientModel):
                 message=detection.explain(),
             )
         found = detection.found
-        self.write(
-            {
-                "provider_name": provider.name if provider else False,
-                "host": found.host,
-                "port": found.port,
-                "security": found.security,
-                "login": detection.login,
-            }
-        )
+        values = {
+            "provider_name": provider.name if provider else False,
+            "host": found.host,
+            "port": found.port,
+            "security": found.security,
+            "login": detection.login,
+        }
+        outgoing = detector.detect_smtp(email, provider=provider).found
+        if outgoing:
+            values.update(smtp_host=outgoing.host, smtp_port=outgoing.port, smtp_security=outgoing.security)
+        self.write(values)
         return self.action_connect()
 
     def action_connect(self):
@@ -118,6 +127,10 @@ class MailSyncAccountWizard(models.TransientModel):
                 "login": self.login if self.login != email else False,
                 "password_input": self.password,
                 "sync_enabled": self.sync_enabled,
+                "send_enabled": self.send_enabled,
+                "smtp_host": self.smtp_host or False,
+                "smtp_port": self.smtp_port,
+                "smtp_security": self.smtp_security,
             }
         )
         return self._open(account)
@@ -141,6 +154,7 @@ class MailSyncAccountWizard(models.TransientModel):
                 "login": self.login if self.login != email else False,
                 "password_input": self.password,
                 "sync_enabled": self.sync_enabled,
+                "send_enabled": self.send_enabled,
             }
         )
         return self._open(account)

@@ -124,8 +124,32 @@ def test_forward_as_attachment_keeps_the_original_message_id():
 
 def test_not_a_forward():
     assert recover(forward_of("Hi, just a note.\nFrom the desk of Bob: see you.")) is None
-    reply = forward_of("Sure.\n\nOn Mon, Nov 2, 2026 at 10:12 AM Dana <dana@client.test> wrote:\n> Offer?\n")
-    assert recover(reply) is None
+    reply = "Sure.\n\nOn Mon, Nov 2, 2026 at 10:12 AM Dana <dana@client.test> wrote:\n> Offer?\n"
+    assert recover(forward_of(reply, subject="Re: Offer")) is None
+
+
+def test_outlook_for_mac_forwards_with_a_reply_style_line():
+    # Outlook for Mac writes forwards like replies; the "FW:" subject tells them apart.
+    body = 'On 28/10/2026 12:46, "Dana Smith" <dana@client.test> wrote:\n\n    Hello Bob,\n    the offer?\n'
+    rec = recover(forward_of(body, subject="FW: Offer")).original
+    assert [(a.email, a.name) for a in rec.sender] == [("dana@client.test", "Dana Smith")]
+    assert (rec.subject, rec.date) == ("Offer", datetime.datetime(2026, 10, 28, 12, 46, tzinfo=UTC))
+    assert rec.body_text == "Hello Bob,\nthe offer?"
+
+
+def test_apple_mail_quotes_what_it_forwards_and_new_outlook_writes_no_marker():
+    apple = (
+        "> Begin forwarded message:\n>\n> From: Dana <dana@client.test>\n> Subject: Offer\n"
+        "> Date: 2 November 2026 at 10:12:00 CET\n> To: bob@acme.test\n>\n> Hello Bob\n"
+    )
+    new_outlook = (
+        "From: Dana <dana@client.test>\nDate: Monday, 2 November 2026 at 10:12\nTo: bob@acme.test\n"
+        "Subject: Offer\nHello Bob\n"
+    )
+    for body in (apple, new_outlook):
+        rec = recover(forward_of(body)).original
+        assert (rec.sender[0].email, rec.subject, rec.body_text.strip()) == ("dana@client.test", "Offer", "Hello Bob")
+    assert recover(forward_of(new_outlook, subject="Re: Offer")) is None  # a reply quoting its original
 
 
 def test_unreadable_date_falls_back_with_a_note():

@@ -33,16 +33,24 @@ _MARKERS = re.compile(
     re.IGNORECASE,
 )
 _OUTLOOK_RULE = re.compile(r"^\s*_{10,}\s*$")
+_ATTRIBUTION = re.compile(
+    r"^(?:On|Le|Am|El|Op)\s.{4,120}?<[^<>@\s]+@[^<>\s]+>\s*(?:wrote|a\s+écrit|schrieb|escribió|schreef|geschreven)\s*:\s*$"
+    r"|^(?:Am|Op)\s.{4,120}?\s(?:schrieb|schreef)\s.{0,80}?<[^<>@\s]+@[^<>\s]+>\s*:\s*$",
+    re.IGNORECASE,
+)
+# Subject prefixes of forwards and of replies, in the five languages and their clients.
+_FORWARD_SUBJECT = re.compile(r"^\s*(?:fwd?|fw|tr|wg|rv|doorst|i)\s*:", re.IGNORECASE)
+_REPLY_SUBJECT = re.compile(r"^\s*(?:re|aw|antw|sv|r)\s*:", re.IGNORECASE)
 # Header names of the block, per field, in the five languages (Outlook bolds them: *From:*).
 _FIELDS = {
     "from": ("from", "de", "von", "van"),
-    "to": ("to", "à", "a", "an", "aan", "para"),
-    "cc": ("cc", "kopie", "cc."),
+    "to": ("to", "à", "a", "an", "aan", "para", "pour"),
+    "cc": ("cc", "kopie", "cc.", "kopie (cc)", "copie", "copie à", "copia"),
     "date": ("date", "sent", "datum", "gesendet", "envoyé", "enviado", "enviado el", "fecha", "verzonden", "verstuurd"),
     "subject": ("subject", "objet", "sujet", "betreff", "asunto", "onderwerp"),
 }
 _FIELD_OF = {name: key for key, names in _FIELDS.items() for name in names}
-_HEADER_LINE = re.compile(r"^\s*\**\s*([A-Za-zÀ-ÿ. ]{1,15}?)\s*:\**\s*(.*)$")
+_HEADER_LINE = re.compile(r"^\s*\**\s*([A-Za-zÀ-ÿ.() ]{1,20}?)\s*:\**\s*(.*)$")
 _MAILTO = re.compile(r"\[mailto:([^\]]+)\]")
 
 _MONTHS = {}
@@ -174,13 +182,51 @@ def _header_block(lines, start):
     return fields, i
 
 
-def _inline(text):
-    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+def _inline(text, bare_block=False):
+    """``(comment, fields, body)`` of the first forwarded block of ``text``.
+    ``bare_block``: also a header block with no marker line above it (new Outlook
+    and Outlook 2013 write none)."""
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").lstrip("\ufeff").split("\n")
     for i, line in enumerate(lines):
-        if _MARKERS.match(line) or (_OUTLOOK_RULE.match(line) and i + 1 < len(lines)):
-            fields, body_start = _header_block(lines, i + 1)
-            if "from" in fields and ("subject" in fields or "date" in fields):
-                return "\n".join(lines[:i]).strip(), fields, "\n".join(lines[body_start:]).strip("\n")
+        marked = _MARKERS.match(line) or (_OUTLOOK_RULE.match(line) and i + 1 < len(lines))
+        start = i + 1 if marked else i
+        if not marked and not (bare_block and (i == 0 or not lines[i - 1].strip()) and _is_from_line(line)):
+            continue
+        fields, body_start = _header_block(lines, start)
+        complete = "from" in fields and ("subject" in fields or "date" in fields)
+        if complete and (marked or ("subject" in fields and ("date" in fields or "to" in fields))):
+            return "\n".join(lines[:i]).strip(), fields, "\n".join(lines[body_start:]).strip("\n")
+    return None
+
+
+def _is_from_line(line):
+    match = _HEADER_LINE.match(line)
+    return bool(match) and _FIELD_OF.get(match[1].strip().lower()) == "from"
+
+
+def _attribution_sender(line):
+    """'Name <a@b>' from an attribution line (the name sits between the date and the address)."""
+    match = re.search(r"<([^<>\s]+@[^<>\s]+)>", line)
+    if not match:
+        return line
+    before = re.split(r",|\bschrieb\b|\bheeft\b|\d{1,2}:\d{2}", line[: match.start()])[-1]
+    name = before.strip().strip('"«»“” ').strip()
+    return f'"{name}" <{match[1]}>' if name else match[1]
+
+
+def _unquote(text):
+    """One level of ``>`` quoting off (Apple Mail quotes what it forwards)."""
+    return "\n".join(re.sub(r"^> ?", "", line) for line in text.replace("\r\n", "\n").split("\n"))
+
+
+def _attribution(text):
+    """Outlook for Mac forwards with a reply-style line: 'On <date>, "Name" <a@b> wrote:'
+    and the original indented below. ``(comment, sender, date text, body)`` or None."""
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").lstrip("\ufeff").split("\n")
+    for i, line in enumerate(lines):
+        if _ATTRIBUTION.match(line.strip()):
+            body = "\n".join(re.sub(r"^ {4}|^\t", "", rest) for rest in lines[i + 1 :]).strip("\n")
+            return "\n".join(lines[:i]).strip(), line.strip(), body
     return None
 
 
@@ -207,7 +253,22 @@ def recover(raw, forward=None):
         comment = forward.body_text or _html_to_text(forward.body_html)
         return Forwarded(original, "attachment", comment.strip())
     text = forward.body_text or _html_to_text(forward.body_html or "")
-    found = _inline(text)
+    looks_forwarded = bool(_FORWARD_SUBJECT.match(forward.subject or "")) or not _REPLY_SUBJECT.match(
+        forward.subject or ""
+    )
+    found = _inline(text) or _inline(_unquote(text))
+    if not found and looks_forwarded:
+        found = _inline(text, bare_block=True) or _inline(_unquote(text), bare_block=True)
+    if not found and _FORWARD_SUBJECT.match(forward.subject or ""):
+        attributed = _attribution(text)
+        if attributed:
+            comment, line, body = attributed
+            fields = {
+                "from": _attribution_sender(line),
+                "date": line,
+                "subject": _FORWARD_SUBJECT.sub("", forward.subject).strip(),
+            }
+            found = comment, fields, body
     if not found:
         return None
     comment, fields, body = found

@@ -42,7 +42,7 @@ class IrMailServer(models.Model):
         return None
 
     def connect(self, *args, **kwargs):
-        graph = self._mail_sync_graph_session(kwargs)
+        graph = None if args else self._mail_sync_graph_session(kwargs)  # a host given positionally: plain SMTP
         if graph is not None:
             return graph
         try:

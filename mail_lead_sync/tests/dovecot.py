@@ -264,8 +264,19 @@ class DovecotServer:
         if pidfile.exists():
             with contextlib.suppress(OSError, ValueError):
                 os.kill(int(pidfile.read_text().strip()), signal.SIGKILL)
+        # Login processes inherit the listening sockets and may outlive the master
+        # for a moment: stopped means nothing answers on the ports any more.
+        while time.monotonic() < deadline and any(self._listening(port) for port in (self.port_plain, self.port_ssl)):
+            time.sleep(0.05)
         if self._own_root:
             shutil.rmtree(self.root, ignore_errors=True)
+
+    def _listening(self, port):
+        try:
+            socket.create_connection((self.host, port), timeout=0.2).close()
+        except OSError:
+            return False
+        return True
 
     def __enter__(self):
         return self.start()

@@ -37,7 +37,15 @@ SKIP_REASONS = {
 # Advisory-lock namespace ("mls\0"): one worker at a time per mailbox.
 LOCK_NAMESPACE = 0x6D6C7300
 BATCH_SIZE = 500
+# A sign-in started longer ago than this is refused on return (a state leaked in a
+# log or a browser history is worthless after it).
+OAUTH_STATE_SECONDS = 15 * 60
 CRON_BUDGET_SECONDS = 240
+
+
+def _now():
+    # One place to read the clock, so tests can move it.
+    return time.time()
 
 
 class MailSyncAccount(models.Model):
@@ -74,6 +82,8 @@ class MailSyncAccount(models.Model):
     oauth_expires_at = fields.Datetime(groups="base.group_system", copy=False)
     # A Microsoft sign-in under way: msal's flow, with its PKCE verifier.
     oauth_flow = fields.Json(groups="base.group_system", copy=False)
+    # The nonce of the sign-in under way: a state is accepted once, and only the latest.
+    oauth_state_nonce = fields.Char(groups="base.group_system", copy=False)
     oauth_connected = fields.Boolean(compute="_compute_oauth_connected")
     sync_enabled = fields.Boolean("Sync Emails", default=True)
     # Sending: the mailbox owns an outgoing server whose from_filter is its address,
@@ -341,21 +351,34 @@ class MailSyncAccount(models.Model):
         return f"{self.get_base_url()}/mail_lead_sync/oauth/{provider}"
 
     def _oauth_state(self):
-        payload = json.dumps({"a": self.id, "u": self.env.uid, "n": secrets.token_urlsafe(8)}, separators=(",", ":"))
+        self.ensure_one()
+        nonce = secrets.token_urlsafe(16)
+        self.sudo().oauth_state_nonce = nonce
+        payload = json.dumps({"a": self.id, "u": self.env.uid, "n": nonce, "t": int(_now())}, separators=(",", ":"))
         return f"{payload}.{hmac(self.env(su=True), 'mail_lead_sync.oauth', payload)}"
 
     @api.model
     def _oauth_account_from_state(self, state):
-        """The mailbox a returning sign-in is for, if the state is ours and the
-        current user owns that mailbox; else an empty recordset."""
+        """The mailbox a returning sign-in is for, if the state is ours, recent, not
+        used yet, and the current user owns that mailbox; else an empty recordset.
+        A state that passes is spent."""
         payload, _dot, signature = (state or "").rpartition(".")
         expected = hmac(self.env(su=True), "mail_lead_sync.oauth", payload)
         if not payload or not consteq(signature, expected):
             return self.browse()
         data = json.loads(payload)
-        account = self.browse(data["a"]).exists()
-        if not account or data["u"] != self.env.uid or account.user_id != self.env.user:
+        account = self.browse(data.get("a")).exists()
+        if not account or data.get("u") != self.env.uid or account.user_id != self.env.user:
             return self.browse()
+        issued = data.get("t")
+        if not isinstance(issued, int) or not 0 <= _now() - issued <= OAUTH_STATE_SECONDS:
+            _logger.info("mailbox %s: expired sign-in state refused", account.id)
+            return self.browse()
+        stored = account.sudo().oauth_state_nonce
+        if not stored or not isinstance(data.get("n"), str) or not consteq(stored, data["n"]):
+            _logger.info("mailbox %s: used or superseded sign-in state refused", account.id)
+            return self.browse()
+        account.sudo().oauth_state_nonce = False
         return account
 
     def action_connect_google(self):

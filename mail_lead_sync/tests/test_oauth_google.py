@@ -6,6 +6,7 @@ from odoo import modules
 from odoo.tests import HttpCase, new_test_user, tagged
 
 from ..engine import oauth
+from ..models import mail_sync_account as account_module
 from .dovecot import DovecotServer
 from .oauth_server import OAuthServer
 from .smtp_server import SmtpServer
@@ -85,6 +86,30 @@ class TestGoogleSignIn(HttpCase):
         self.authenticate("mallory", "mallory-pw")
         self.assertEqual(self.url_open(f"/mail_lead_sync/oauth/google?state={state}&code={code}").status_code, 403)
         self.assertFalse(self.account.sudo().oauth_refresh_token)
+
+    def test_state_works_once_and_expires(self):
+        """A state copied from a browser history or a log: refused once used, when a
+        newer sign-in was started, and 15 minutes after it was issued."""
+        state, code = self._consent()
+        self.authenticate("admin", "admin")
+        self.assertEqual(self.url_open(f"/mail_lead_sync/oauth/google?state={state}&code={code}").status_code, 200)
+        token = self.account.sudo().oauth_refresh_token
+        self.assertTrue(token)
+        # Replayed: refused, the grant is untouched.
+        code = self.oauth.issue_code(self.email, "client-1", self.account._oauth_redirect_uri())
+        self.assertEqual(self.url_open(f"/mail_lead_sync/oauth/google?state={state}&code={code}").status_code, 403)
+        # Superseded by a newer sign-in of the same mailbox.
+        older, _code = self._consent()
+        newer, code = self._consent()
+        self.assertEqual(self.url_open(f"/mail_lead_sync/oauth/google?state={older}&code={code}").status_code, 403)
+        # Expired: 16 minutes later.
+        clock = account_module._now()
+        with patch.object(account_module, "_now", return_value=clock + 16 * 60):
+            self.assertEqual(self.url_open(f"/mail_lead_sync/oauth/google?state={newer}&code={code}").status_code, 403)
+        self.assertEqual(self.account.sudo().oauth_refresh_token, token)
+        # Within its time it works (once).
+        with patch.object(account_module, "_now", return_value=clock + 14 * 60):
+            self.assertEqual(self.url_open(f"/mail_lead_sync/oauth/google?state={newer}&code={code}").status_code, 200)
 
     def test_refusal_on_googles_page(self):
         state, _code = self._consent()

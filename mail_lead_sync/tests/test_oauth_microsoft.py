@@ -146,6 +146,13 @@ class TestMicrosoftSignIn(HttpCase):
         self.assertEqual(self.url_open(f"/mail_lead_sync/oauth/yahoo?state={state}&code=c").status_code, 403)
         self.assertFalse(self.account.oauth_connected)
 
+    def test_state_is_single_use(self):
+        url = self.account.action_connect_microsoft()["url"]
+        state = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(url).query))["state"]
+        query = urllib.parse.urlencode({"state": state, "error": "access_denied"})
+        self.assertEqual(self.url_open(f"/mail_lead_sync/oauth/microsoft?{query}").status_code, 200)
+        self.assertEqual(self.url_open(f"/mail_lead_sync/oauth/microsoft?{query}").status_code, 403)
+
     def test_sends_through_graph(self):
         self._sign_in()
         self.account.send_enabled = True

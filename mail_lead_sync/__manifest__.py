@@ -19,6 +19,7 @@
         "views/mail_sync_forward_views.xml",
         "views/mail_compose_message_views.xml",
         "views/mail_sync_account_views.xml",
+        "views/res_users_views.xml",
         "views/mail_sync_account_remove_views.xml",
         "views/res_config_settings_views.xml",
     ],

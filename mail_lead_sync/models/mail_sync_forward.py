@@ -1,5 +1,6 @@
 import base64
 import logging
+import re
 
 from odoo import Command, _, api, fields, models
 from odoo.exceptions import UserError
@@ -44,28 +45,50 @@ class MailSyncForward(models.Model):
 
     # -- incoming ------------------------------------------------------------------
     @api.model
-    def _forwarder(self, email_from):
-        """The internal user who sent this to the log address, by login, email or a
-        connected mailbox's address; an empty recordset for anybody else."""
+    def _personal_log_pattern(self):
+        """``(regex of <log>+<token>@<domain>, the plain log address)``, or
+        ``(None, None)`` while the log alias has no domain."""
+        alias = self.env.ref("mail_lead_sync.mail_sync_log_alias", raise_if_not_found=False)
+        alias = alias.sudo() if alias else alias
+        if not alias or not alias.alias_name or not alias.alias_domain:
+            return None, None
+        name, domain = re.escape(alias.alias_name), re.escape(alias.alias_domain)
+        pattern = re.compile(rf"(?<![\w.+-]){name}\+([a-z0-9]+)@{domain}(?![\w.-])", re.IGNORECASE)
+        return pattern, f"{alias.alias_name}@{alias.alias_domain}"
+
+    @api.model
+    def _users_by_log_token(self, tokens):
+        tokens = [token for token in tokens if token]
+        if not tokens:
+            return self.env["res.users"]
+        return self.env["res.users"].sudo().search([("mail_sync_log_token", "in", tokens), ("share", "=", False)])
+
+    @api.model
+    def _user_addresses(self, user):
+        """The addresses a user writes from: login, email, connected mailboxes."""
+        user = user.sudo()
+        own = (user.login, user.email, *user.mail_sync_account_ids.mapped("email"))
+        found = {addresses.normalize(a or "") for a in own}
+        return found - {None, ""}
+
+    @api.model
+    def _authenticated_forwarder(self, user_ids, email_from):
+        """The user whose personal log address this email came to, when its From is
+        that same user (exact address); an empty recordset otherwise. A From header
+        alone proves nothing: anybody can write any."""
+        users = self.env["res.users"].sudo().browse(user_ids).exists()
         sender = addresses.normalize(email_from or "")
         if not sender:
             return self.env["res.users"]
-        users = (
-            self.env["res.users"]
-            .sudo()
-            .search(["|", ("login", "=ilike", sender), ("email_normalized", "=", sender), ("share", "=", False)])
-        )
-        users = users.filtered(lambda u: not u.share)
-        if not users:
-            users = self.env["mail.sync.account"].sudo().search([("email", "=ilike", sender)]).user_id
-        return users[:1]
+        return users.filtered(lambda user: not user.share and sender in self._user_addresses(user))[:1]
 
     @api.model
     def message_new(self, msg_dict, custom_values=None):
-        # The raw email comes from the gateway (see mail_thread.py): the original
-        # inside it is read from the bytes, not from Odoo's flattened parse.
+        # The raw email and its authenticated sender come from the gateway (see
+        # mail_thread.py): the original inside it is read from the bytes, not from
+        # Odoo's flattened parse.
         raw = self.env.context.get("mail_sync_raw")
-        user = self._forwarder(msg_dict.get("email_from"))
+        user = self.env["res.users"].browse(self.env.context.get("mail_sync_forwarder_id") or [])
         original, values = self._recover(raw) if raw and user else (None, {"note": _("Not a forward from a user.")})
         record = super().message_new(msg_dict, {**(custom_values or {}), **values, "user_id": user.id})
         if original is not None:
@@ -88,9 +111,15 @@ class MailSyncForward(models.Model):
             return None, {"note": str(exc)}
         original = found.original
         log_addresses = self._log_addresses()
-        original.to = tuple(a for a in original.to if a.email not in log_addresses)
-        original.cc = tuple(a for a in original.cc if a.email not in log_addresses)
-        original.bcc = tuple(a for a in original.bcc if a.email not in log_addresses)
+        personal, _plain = self._personal_log_pattern()
+
+        def kept(address):
+            # A personal log address in the chatter would hand its secret to every reader.
+            return address.email not in log_addresses and not (personal and personal.fullmatch(address.email))
+
+        original.to = tuple(a for a in original.to if kept(a))
+        original.cc = tuple(a for a in original.cc if kept(a))
+        original.bcc = tuple(a for a in original.bcc if kept(a))
         if original.message_id_synthesized:
             original.message_id = self._synced_message_id(original) or original.message_id
         body = html_sanitize(original.body_html) if original.body_html else plaintext2html(original.body_text or "")

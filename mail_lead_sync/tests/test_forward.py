@@ -3,14 +3,16 @@ import email.policy
 import email.utils
 from unittest.mock import patch
 
+from odoo.exceptions import AccessError
 from odoo.tests import tagged
 
 from .common import MailSyncCase, raw_email
 
-LOG = "log@crm.acme.test"
+LOG = "log@crm.acme.test"  # the shared address: it proves nothing about the sender
+BOB_LOG = "log+bobsecret1@crm.acme.test"  # Bob's personal log address
 
 
-def forward(sender, body, subject="Fwd: Offer", to=LOG, attach=None):
+def forward(sender, body, subject="Fwd: Offer", to=BOB_LOG, attach=None):
     msg = email.message.EmailMessage(policy=email.policy.SMTP)
     msg["From"], msg["To"], msg["Subject"] = sender, to, subject
     msg["Date"] = "Tue, 03 Nov 2026 09:00:00 +0000"
@@ -43,6 +45,7 @@ class TestForwardToCrm(MailSyncCase):
         domain = cls.env["mail.alias.domain"].create({"name": "crm.acme.test"})
         cls.env.company.alias_domain_id = domain
         cls.env.ref("mail_lead_sync.mail_sync_log_alias").alias_domain_id = domain
+        cls.bob.mail_sync_log_token = "bobsecret1"
 
     def setUp(self):
         super().setUp()
@@ -77,7 +80,7 @@ class TestForwardToCrm(MailSyncCase):
     def test_bcc_to_the_log_address_logs_the_users_own_email(self):
         # Clients don't send the Bcc header; the MTA delivering the copy says where it went.
         raw = raw_email("Bob <bob@acme.test>", "Dana <dana@client.test>", "Proposal", "<bcc-1@acme.test>",
-                        f"Delivered-To: {LOG}\r\n")  # fmt: skip
+                        f"Delivered-To: {BOB_LOG}\r\n")  # fmt: skip
         self.process(raw)
         self.assertEqual(self.chatter(self.dana).mapped("message_id"), ["<bcc-1@acme.test>"])
         self.assertEqual(self.env["mail.sync.forward"].search([("message_id", "=", "<bcc-1@acme.test>")]).how, "bcc")
@@ -87,10 +90,64 @@ class TestForwardToCrm(MailSyncCase):
         with self.assertLogs("odoo.addons.mail_lead_sync.models.mail_thread", "WARNING") as logs:
             result = self.process(forward("eve@evil.test", GMAIL_EN))
         self.assertFalse(result)
-        self.assertIn("dropped (not from a user)", logs.output[0])
+        self.assertIn("dropped (not from a user's personal log address)", logs.output[0])
         self.assertFalse(self.env["mail.sync.forward"].search([]))
         self.assertFalse(self.chatter(self.dana))
         self.assertEqual(self.env["mail.mail"].search_count([]), before)
+
+    def assertDropped(self, raw, reason="not from a user's personal log address"):
+        before = self.env["mail.mail"].search_count([])
+        with self.assertLogs("odoo.addons.mail_lead_sync.models.mail_thread", "WARNING") as logs:
+            result = self.process(raw)
+        self.assertFalse(result)
+        self.assertIn(f"dropped ({reason})", "".join(logs.output))
+        self.assertFalse(self.env["mail.sync.forward"].search([]))
+        self.assertFalse(self.chatter(self.dana))
+        self.assertEqual(self.env["mail.mail"].search_count([]), before)  # never answered
+
+    def test_forged_from_on_the_shared_address_is_dropped(self):
+        """Anybody can write From: ceo@<company>: to the shared address it proves nothing."""
+        admin = self.env.ref("base.user_admin")
+        admin.write({"login": "ceo@acme.test", "email": "ceo@acme.test"})
+        original = raw_email("Dana <dana@client.test>", "bob@acme.test", "Offer", "<forged-1@client.test>")
+        self.assertDropped(forward("CEO <ceo@acme.test>", "see attached", to=LOG, attach=original))
+        self.assertDropped(forward("Bob <bob@acme.test>", GMAIL_EN, to=LOG))
+        # A pattern as the sender matched every user while the lookup used =ilike.
+        self.assertDropped(forward("%@%", GMAIL_EN, to=LOG))
+        self.assertDropped(forward("%@%", GMAIL_EN))
+        self.assertDropped(forward("BOB@ACME.TEST.evil.test", GMAIL_EN))
+
+    def test_the_personal_address_of_another_user_is_not_enough(self):
+        """Karen's From on Bob's personal address (a token that leaked through a Cc): dropped."""
+        self.assertDropped(forward("Karen <karen.acme@gmail.test>", GMAIL_EN))
+
+    def test_a_guessed_or_renewed_personal_address_is_dropped(self):
+        self.assertDropped(forward("Bob <bob@acme.test>", GMAIL_EN, to="log+guess@crm.acme.test"),
+                           "unknown or renewed personal log address")  # fmt: skip
+        self.bob.with_user(self.bob).action_mail_sync_renew_log_address()
+        self.assertDropped(forward("Bob <bob@acme.test>", GMAIL_EN), "unknown or renewed personal log address")
+        new_address = self.bob.with_user(self.bob).read(["mail_sync_log_address"])[0]["mail_sync_log_address"]
+        self.assertRegex(new_address, r"^log\+[0-9a-f]{20}@crm\.acme\.test$")
+        self.process(forward("Bob <bob@acme.test>", GMAIL_EN, to=new_address))
+        posted = self.env["mail.sync.forward"].search([])
+        self.assertEqual(self.chatter(self.dana).mapped("message_id"), [posted.message_id])
+
+    def test_the_personal_address_is_its_owners_secret(self):
+        self.assertEqual(self.bob.with_user(self.bob).mail_sync_log_address, BOB_LOG)
+        self.assertFalse(self.bob.with_user(self.karen).mail_sync_log_address)
+        self.assertFalse(self.bob.with_user(self.karen).read(["mail_sync_log_address"])[0]["mail_sync_log_address"])
+        with self.assertRaises(AccessError):
+            self.bob.with_user(self.karen).read(["mail_sync_log_token"])
+        with self.assertRaises(AccessError):
+            self.bob.with_user(self.karen).action_mail_sync_renew_log_address()
+        self.assertEqual(self.bob.mail_sync_log_token, "bobsecret1")
+        # Bob's own email Cc'd to his log address: the address does not reach the chatter.
+        raw = raw_email("Bob <bob@acme.test>", "Dana <dana@client.test>", "Proposal", "<cc-1@acme.test>",
+                        f"Cc: {BOB_LOG}\r\n")  # fmt: skip
+        self.process(raw)
+        message = self.chatter(self.dana)
+        self.assertEqual(message.message_id, "<cc-1@acme.test>")
+        self.assertNotIn("bobsecret1", str(message.read()))
 
     def test_unmatched_email_waits_then_is_assigned_with_its_address(self):
         body = GMAIL_EN.replace("dana@client.test", "newbie@prospect.test")

@@ -1,7 +1,7 @@
 """Settings auto-detection against a DNS server, an autoconfig web server and
 Dovecot servers, all on 127.0.0.1: no lookup or connection leaves the machine."""
 
-import socket
+import ssl
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -24,8 +24,9 @@ AUTOCONFIG = """<?xml version="1.0"?>
 class AutoconfigServer:
     """Serves autoconfig documents by (Host, path), like a provider's web server."""
 
-    def __init__(self):
+    def __init__(self, certificate=None):
         self.documents = {}
+        self.requests = []
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -33,12 +34,17 @@ class AutoconfigServer:
                 pass
 
             def do_GET(self):
+                server.requests.append((self.headers["Host"], self.path.split("?")[0]))
                 body = server.documents.get((self.headers["Host"], self.path.split("?")[0]))
                 self.send_response(200 if body else 404)
                 self.end_headers()
                 self.wfile.write((body or "").encode())
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        if certificate:
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(*certificate)
+            self.httpd.socket = context.wrap_socket(self.httpd.socket, server_side=True)
         threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
         self.port = self.httpd.server_address[1]
 
@@ -52,19 +58,17 @@ def standard_dovecot():
 
 @pytest.fixture(scope="module")
 def net(dovecot):
+    """A DNS server and an HTTPS autoconfig server (Dovecot's certificate)."""
     dns_server = DnsServer().start()
-    web = AutoconfigServer()
+    web = AutoconfigServer(certificate=(dovecot.cafile, str(dovecot.root / "key.pem")))
     yield dns_server, web
     web.httpd.shutdown()
     dns_server.stop()
 
 
-def detector(net, cafile):
+def detector(net, cafile, **options):
     dns_server, web = net
-    with socket.socket() as closed:
-        closed.bind(("127.0.0.1", 0))
-        no_https = closed.getsockname()[1]
-    return dns_server.detector(cafile, http_port=web.port, https_port=no_https)
+    return dns_server.detector(cafile, https_port=web.port, **options)
 
 
 def test_known_provider_by_domain(net, dovecot):
@@ -134,8 +138,59 @@ def test_nothing_found_says_what_was_tried(net, dovecot):
     detection = detector(net, dovecot.cafile).detect("eve@nowhere.test")
     assert detection.found is None
     text = detection.explain()
-    assert "No mail server named imap.nowhere.test was found" in text
+    assert "No server named imap.nowhere.test was found" in text
     assert "Enter the server settings by hand." in text
+
+
+def test_autoconfig_over_plain_http_is_never_read(net, dovecot):
+    """A document fetched in the clear could name any server for the password."""
+    dns_server, _web = net
+    plain = AutoconfigServer()
+    dns_server.add("autoconfig.plain.test", "A", "127.0.0.1")
+    dns_server.add("mail.plain.test", "A", "127.0.0.1")
+    plain.documents[("autoconfig.plain.test", "/mail/config-v1.1.xml")] = AUTOCONFIG.format(
+        domain="plain.test", port=dovecot.port_ssl
+    )
+    try:
+        detection = dns_server.detector(dovecot.cafile, https_port=plain.port).detect("dana@plain.test")
+    finally:
+        plain.httpd.shutdown()
+    assert detection.found is None or detection.found.source != "autoconfig"
+    assert not plain.requests  # it was spoken to in TLS only, which a plain server cannot answer
+
+
+def test_detected_servers_use_mail_ports_only(net, dovecot):
+    """DNS or a document may name any port; the probe tries mail ports only (unless
+    the administrator allows private hosts, as these tests do elsewhere)."""
+    dns_server, web = net
+    dns_server.add("_imaps._tcp.ports.test", "SRV", "0 1 22 imap.ports.test.", "1 1 993 imap.ports.test.")
+    web.documents[("autoconfig.ports.test", "/mail/config-v1.1.xml")] = AUTOCONFIG.format(
+        domain="ports.test", port=6379
+    )
+    dns_server.add("autoconfig.ports.test", "A", "127.0.0.1")
+    strict = detector(net, dovecot.cafile, policy=dns_server.policy(allow_private=False))
+    assert strict.srv("ports.test") == [autodetect.Candidate("imap.ports.test", 993, "ssl", "srv")]
+    lab = detector(net, dovecot.cafile)
+    assert [c.port for c in lab.srv("ports.test")] == [22, 993]
+    assert [c.port for c in lab.autoconfig("dana@ports.test", "ports.test")] == [6379]
+
+
+def test_private_addresses_are_refused_after_resolution(net, dovecot, smtp):
+    """Names that resolve to loopback: refused, nothing connected to, in words."""
+    dns_server, web = net
+    dns_server.add("autoconfig.inside.test", "A", "127.0.0.1")
+    dns_server.add("mail.inside.test", "A", "127.0.0.1")
+    dns_server.add("_submission._tcp.inside.test", "SRV", f"0 1 {smtp.port} mail.inside.test.")
+    web.documents[("autoconfig.inside.test", "/mail/config-v1.1.xml")] = AUTOCONFIG.format(
+        domain="inside.test", port=dovecot.port_ssl
+    )
+    web.requests.clear()
+    strict = detector(net, dovecot.cafile, policy=dns_server.policy(allow_private=False))
+    detection = strict.detect("dana@inside.test")
+    assert detection.found is None and not web.requests
+    assert "mail.inside.test is on a private or local network" in detection.explain()
+    assert strict.detect_smtp("dana@inside.test").found is None
+    assert detector(net, dovecot.cafile).detect("dana@inside.test").found.source == "autoconfig"
 
 
 def test_autoconfig_parsing_ignores_broken_documents():

@@ -15,9 +15,11 @@ import pytest
 from mail_lead_sync.engine import errors
 from mail_lead_sync.engine.ews import EwsMailbox
 from mail_lead_sync.engine.imap import Folder
+from mail_lead_sync.engine.netguard import HostPolicy
 from mail_lead_sync.tests.ews_server import READ_ONLY_OPERATIONS, EwsServer
 
 REPO = pathlib.Path(__file__).resolve().parent.parent
+LOOPBACK = HostPolicy(allow_private=True)  # the test servers are on 127.0.0.1
 INBOX, SENT = Folder("inbox", "inbox"), Folder("sentitems", "sent")
 
 
@@ -35,7 +37,7 @@ def server():
 
 
 def mailbox(server, password="s3cret", **kwargs):
-    return EwsMailbox("karen@acme.test", "ACME\\karen", password, server=server.url, **kwargs)
+    return EwsMailbox("karen@acme.test", "ACME\\karen", password, server=server.url, policy=LOOPBACK, **kwargs)
 
 
 def test_first_pass_in_pages_then_only_new_mail(server):
@@ -103,11 +105,20 @@ def test_wrong_password_in_words(server):
         mailbox(server, password="wrong").connect()
 
 
+def test_private_exchange_hosts_are_refused(server):
+    """The default policy: a server on loopback or a metadata address is refused in words."""
+    for where in (server.url, "169.254.169.254"):
+        with pytest.raises(errors.HostRefused, match="private or local network"):
+            EwsMailbox("karen@acme.test", "ACME\\karen", "s3cret", server=where, timeout=3).connect()
+    assert not server.operations
+
+
 def test_nobody_answering(server):
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         closed = sock.getsockname()[1]
-    box = EwsMailbox("karen@acme.test", "karen", "x", server=f"http://127.0.0.1:{closed}/EWS/Exchange.asmx", timeout=3)
+    url = f"http://127.0.0.1:{closed}/EWS/Exchange.asmx"
+    box = EwsMailbox("karen@acme.test", "karen", "x", server=url, timeout=3, policy=LOOPBACK)
     with pytest.raises(errors.ConnectionFailed, match="No Exchange server answered"):
         box.connect()
 
@@ -154,6 +165,7 @@ AUTODISCOVER_FOUND = textwrap.dedent(
     """
     import tempfile
     from mail_lead_sync.engine.ews import EwsMailbox
+    from mail_lead_sync.engine.netguard import HostPolicy
     from mail_lead_sync.tests.certs import self_signed
     from mail_lead_sync.tests.dns_server import DnsServer
     from mail_lead_sync.tests.ews_server import AutodiscoverServer, EwsServer
@@ -161,7 +173,8 @@ AUTODISCOVER_FOUND = textwrap.dedent(
     cert, key = self_signed(tempfile.mkdtemp(), names=("acme.test", "autodiscover.acme.test"))
     zone = {("acme.test", "A"): ["127.0.0.1"], ("autodiscover.acme.test", "A"): ["127.0.0.1"]}
     with DnsServer(zone, port=53), EwsServer("ACME\\\\karen", "pw") as ews, AutodiscoverServer(ews, cert, key) as ad:
-        with EwsMailbox("karen@acme.test", "ACME\\\\karen", "pw", verify=cert, timeout=5) as box:
+        policy = HostPolicy(allow_private=True)
+        with EwsMailbox("karen@acme.test", "ACME\\\\karen", "pw", verify=cert, timeout=5, policy=policy) as box:
             names = [f.name for f in box.sync_folders()]
         print("found |", names, "|", sorted(set(ews.operations)), "|", sorted(set(ad.requests)))
     """

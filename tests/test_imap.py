@@ -15,6 +15,9 @@ import pytest
 from mail_lead_sync.engine import errors
 from mail_lead_sync.engine.imap import ImapMailbox, ImapSettings
 from mail_lead_sync.engine.message import parse_message
+from mail_lead_sync.engine.netguard import HostPolicy
+
+LOOPBACK = HostPolicy(allow_private=True)  # the test servers are on 127.0.0.1
 
 UTC = datetime.timezone.utc
 REPO = pathlib.Path(__file__).resolve().parent.parent
@@ -38,6 +41,7 @@ def settings(dovecot, mailbox):
         password=mailbox.password,
         timeout=5,
         ssl_context=ssl.create_default_context(cafile=dovecot.cafile),
+        policy=LOOPBACK,
     )
 
 
@@ -116,6 +120,38 @@ def test_server_that_never_greets(settings):
             ImapMailbox(replace(settings, port=silent.getsockname()[1], security="none", timeout=0.5)).connect()
         stop.set()
     assert "within 0.5 seconds" in str(caught.value)
+
+
+def test_private_hosts_are_refused_unless_allowed(settings):
+    """The default policy: loopback, private, link-local and metadata addresses are
+    refused before anything connects."""
+    for host in ("127.0.0.1", "169.254.169.254", "10.1.2.3", "::1", "::ffff:127.0.0.1", "fd00:ec2::254"):
+        with pytest.raises(errors.HostRefused) as caught:
+            ImapMailbox(replace(settings, host=host, policy=None)).connect()
+        assert "private or local network" in str(caught.value)
+    with pytest.raises(errors.HostRefused) as caught:
+        ImapMailbox(replace(settings, host="https://imap.example.com/", policy=None)).connect()
+    assert "not a server name" in str(caught.value)
+
+
+def test_another_service_is_told_in_words_not_its_banner(settings):
+    """An SSH server on the port: the user reads words, not the server's own line."""
+    with socket.socket() as ssh:
+        ssh.bind(("127.0.0.1", 0))
+        ssh.listen()
+
+        def banner():
+            conn, _ = ssh.accept()
+            with conn:
+                conn.sendall(b"SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3\r\n")
+                conn.recv(1024)
+
+        threading.Thread(target=banner, daemon=True).start()
+        with pytest.raises(errors.ServerError) as caught:
+            ImapMailbox(replace(settings, port=ssh.getsockname()[1], security="none")).connect()
+    text = str(caught.value)
+    assert "did not answer as an IMAP mail server" in text
+    assert "SSH" not in text and "OpenSSH" not in text
 
 
 ISOLATED_LOOKUP = textwrap.dedent(

@@ -8,6 +8,7 @@ import pytest
 
 from mail_lead_sync.engine import errors, oauth
 from mail_lead_sync.engine.imap import ImapMailbox, ImapSettings
+from mail_lead_sync.engine.netguard import HostPolicy
 
 REDIRECT = "https://crm.example.test/mail_lead_sync/oauth/google"
 
@@ -38,6 +39,7 @@ def test_code_exchange_refresh_and_imap_login(oauth_server, dovecot, mailbox):
     settings = ImapSettings(
         host=dovecot.host, port=dovecot.port_ssl, login=mailbox.login, access_token=fresh.access_token,
         ssl_context=ssl.create_default_context(cafile=dovecot.cafile), timeout=5,
+        policy=HostPolicy(allow_private=True),
     )  # fmt: skip
     with ImapMailbox(settings) as box:
         assert box.sync_folders()[0].name == "INBOX"
@@ -60,6 +62,7 @@ def test_revoked_grant_asks_to_reconnect(oauth_server, dovecot, mailbox):
     settings = ImapSettings(
         host=dovecot.host, port=dovecot.port_ssl, login=mailbox.login, access_token=grant.access_token,
         ssl_context=ssl.create_default_context(cafile=dovecot.cafile), timeout=5,
+        policy=HostPolicy(allow_private=True),
     )  # fmt: skip
     with pytest.raises(errors.TokenRejected):  # its access tokens die with it
         ImapMailbox(settings).connect()

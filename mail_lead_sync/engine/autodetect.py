@@ -16,12 +16,17 @@ then smtp.<domain>/mail.<domain>; verified by connecting (and STARTTLS), never b
 sending.
 
 DNS goes through a dnspython resolver the caller may give (tests point one at a
-DNS server on loopback); names of candidates are connected to as they are, unless
-the caller maps them (``address_of``), as tests do through that same DNS server.
+DNS server on loopback). Every connection goes through a :class:`HostPolicy`:
+public addresses only (unless allowed), checked after the name is resolved, and the
+checked address is the one connected to. A detected server on a port that is not a
+mail port is not tried; autoconfig is fetched over HTTPS only; no server's own text
+is shown, only words.
 """
 
 import http.client
+import logging
 import smtplib
+import socket
 import ssl
 import urllib.parse
 import xml.etree.ElementTree as ET
@@ -32,6 +37,9 @@ import dns.resolver
 
 from . import addresses, errors
 from .imap import ImapMailbox, ImapSettings
+from .netguard import HTTPS_PORTS, HostPolicy
+
+_logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,17 +107,66 @@ class Detection:
         return "No mail server answered. Tried:\n" + "\n".join(lines) + "\nEnter the server settings by hand."
 
 
+def known_provider_host(host):
+    """True when ``host`` is a server of a provider in the table (or under one of its
+    mail domains): a password may go there without asking."""
+    host = (host or "").lower().rstrip(".")
+    for provider in PROVIDERS:
+        servers = {provider.imap[0], provider.smtp[0] if provider.smtp else ""} - {""}
+        if host in servers or any(host == s or host.endswith("." + s) for s in provider.mx_suffixes):
+            return True
+    return False
+
+
+def within_domain(host, domain):
+    """True when ``host`` is the address's own domain or a name under it."""
+    host, domain = (host or "").lower().rstrip("."), (domain or "").lower().rstrip(".")
+    return bool(domain) and (host == domain or host.endswith("." + domain))
+
+
+class _PinnedHTTPSConnection(http.client.HTTPSConnection):
+    """HTTPS to the address the policy checked, the certificate checked against the name."""
+
+    def __init__(self, host, address, port, **kwargs):
+        super().__init__(host, port, **kwargs)
+        self._address = address
+
+    def connect(self):
+        sock = socket.create_connection((self._address, self.port), self.timeout)
+        self.sock = self._context.wrap_socket(sock, server_hostname=self.host)
+
+
+class _PinnedSMTP(smtplib.SMTP):
+    def __init__(self, address, *args, **kwargs):
+        self._address = address
+        super().__init__(*args, **kwargs)
+
+    def _get_socket(self, host, port, timeout):
+        return socket.create_connection((self._address, port), timeout, self.source_address)
+
+
+class _PinnedSMTPSSL(smtplib.SMTP_SSL):
+    def __init__(self, address, *args, **kwargs):
+        self._address = address
+        super().__init__(*args, **kwargs)
+
+    def _get_socket(self, host, port, timeout):
+        sock = socket.create_connection((self._address, port), timeout, self.source_address)
+        return self.context.wrap_socket(sock, server_hostname=self._host)
+
+
 class Detector:
     """``Detector(resolver).detect("dana@example.com")``; every argument is for
-    tests or unusual networks: the defaults use the system's DNS, ports 80/443
-    for autoconfig and the system's certificate authorities."""
+    tests or unusual networks: the defaults use the system's DNS, port 443 for
+    autoconfig, the system's certificate authorities and public servers only
+    (``policy``: a :class:`HostPolicy`)."""
 
-    def __init__(self, resolver=None, http_port=80, https_port=443, ssl_context=None, timeout=5.0, address_of=None):
+    def __init__(self, resolver=None, https_port=443, ssl_context=None, timeout=5.0, policy=None):
         self.resolver = resolver or dns.resolver.Resolver()
-        self.http_port, self.https_port = http_port, https_port
+        self.https_port = https_port
         self.ssl_context = ssl_context
         self.timeout = timeout
-        self.address_of = address_of or (lambda host: host)
+        self.policy = policy or HostPolicy()
         self._documents = {}
 
     # -- sources ---------------------------------------------------------------
@@ -129,20 +186,22 @@ class Detector:
                 return provider
         return None
 
-    def _http_get(self, host, path, secure):
-        try:
-            address = self.address_of(host)
-        except errors.SyncError:
+    def _http_get(self, host, path):
+        """An autoconfig document over HTTPS (never plain HTTP: a document fetched in
+        the clear could send the password anywhere), or None."""
+        if not self.policy.port_allowed(self.https_port, HTTPS_PORTS):
             return None
-        if secure:
-            context = self.ssl_context or ssl.create_default_context()
-            conn = http.client.HTTPSConnection(address, self.https_port, timeout=self.timeout, context=context)
-        else:
-            conn = http.client.HTTPConnection(address, self.http_port, timeout=self.timeout)
+        try:
+            address = self.policy.address(host)
+        except errors.SyncError as exc:
+            _logger.info("autoconfig at %s not fetched: %s", host, exc)
+            return None
+        context = self.ssl_context or ssl.create_default_context()
+        conn = _PinnedHTTPSConnection(host, address, self.https_port, timeout=self.timeout, context=context)
         try:
             conn.request("GET", path, headers={"Host": host, "User-Agent": "mail_lead_sync autodetect"})
             response = conn.getresponse()
-            return response.read() if response.status == 200 else None
+            return response.read(1 << 20) if response.status == 200 else None
         except (OSError, http.client.HTTPException, ssl.SSLError):
             return None
         finally:
@@ -157,16 +216,13 @@ class Detector:
                 (f"autoconfig.{domain}", "/mail/config-v1.1.xml" + query),
                 (domain, "/.well-known/autoconfig/mail/config-v1.1.xml"),
             )
-            self._documents[key] = [
-                document for host, path in places for secure in (True, False)
-                if (document := self._http_get(host, path, secure))
-            ]  # fmt: skip
+            self._documents[key] = [document for host, path in places if (document := self._http_get(host, path))]
         return self._documents[key]
 
     def autoconfig(self, email, domain, kind="imap"):
         parse = parse_autoconfig if kind == "imap" else parse_autoconfig_smtp
         for document in self._autoconfig_documents(email, domain):
-            found = parse(document)
+            found = self._mail_ports(parse(document))
             if found:
                 return found
         return []
@@ -179,7 +235,11 @@ class Detector:
                 target = str(record.target).rstrip(".")
                 if target:  # "." means: no such service here (RFC 2782)
                     found.append(Candidate(target, record.port, security, "srv"))
-        return found
+        return self._mail_ports(found)
+
+    def _mail_ports(self, candidates):
+        """What DNS or a document names may not point the probe at any port."""
+        return [c for c in candidates if self.policy.port_allowed(c.port)]
 
     def srv(self, domain):
         return self._srv(domain, (("_imaps._tcp", "ssl"), ("_imap._tcp", "starttls")))
@@ -214,39 +274,41 @@ class Detector:
 
     def verify(self, candidate):
         """None when an IMAP server answers there, else why not (in words)."""
-        try:
-            address = self.address_of(candidate.host)
-        except errors.SyncError as exc:
-            return str(exc)
         settings = ImapSettings(
-            host=address, port=candidate.port, security=candidate.security, timeout=self.timeout,
-            ssl_context=self.ssl_context,
+            host=candidate.host, port=candidate.port, security=candidate.security, timeout=self.timeout,
+            ssl_context=self.ssl_context, policy=self.policy,
         )  # fmt: skip
         try:
             ImapMailbox(settings).probe()
         except errors.SyncError as exc:
-            return str(exc).replace(f"{address}:", f"{candidate.host}:")
+            return str(exc)
         return None
 
     def verify_smtp(self, candidate):
         """None when an SMTP server answers there (EHLO, and TLS as announced), else why not."""
+        where = f"{candidate.host}:{candidate.port}"
         try:
-            address = self.address_of(candidate.host)
+            address = self.policy.address(candidate.host)
         except errors.SyncError as exc:
             return str(exc)
         context = self.ssl_context or ssl.create_default_context()
         try:
             if candidate.security == "ssl":
-                client = smtplib.SMTP_SSL(address, candidate.port, timeout=self.timeout, context=context)
+                client = _PinnedSMTPSSL(address, candidate.host, candidate.port, timeout=self.timeout, context=context)
             else:
-                client = smtplib.SMTP(address, candidate.port, timeout=self.timeout)
+                client = _PinnedSMTP(address, candidate.host, candidate.port, timeout=self.timeout)
             with client:
                 client.ehlo()
                 if candidate.security == "starttls":
                     client.starttls(context=context)
                     client.ehlo()
-        except (OSError, smtplib.SMTPException, ssl.SSLError) as exc:
-            return f"No outgoing server answered at {candidate.host}:{candidate.port} ({exc})."
+        except ssl.SSLError as exc:
+            _logger.info("outgoing server %s: %s", where, exc)
+            return f"A secure connection with {where} could not be set up."
+        except (OSError, smtplib.SMTPException) as exc:
+            # The server's own words (its banner, an error line) go to the log only.
+            _logger.info("outgoing server %s: %s", where, exc)
+            return f"No outgoing mail server answered at {where}."
         return None
 
     def detect_smtp(self, email, provider=None):

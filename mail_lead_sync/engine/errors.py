@@ -45,3 +45,10 @@ class TlsFailed(SyncError):
 
 class ServerError(SyncError):
     code = "server"
+
+
+class HostRefused(SyncError):
+    """A server name or address the sync must not connect to (a private network, the
+    machine itself, a cloud's metadata service), or that is not a server name at all."""
+
+    code = "host_refused"

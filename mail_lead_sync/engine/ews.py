@@ -10,6 +10,7 @@ GetItem change nothing in the mailbox (no read flag).
 
 import datetime
 import time
+import urllib.parse
 from dataclasses import dataclass, field
 
 import requests
@@ -24,6 +25,7 @@ from exchangelib.services import SyncFolderItems
 from . import addresses, errors
 from .imap import Failure, Folder
 from .message import Address, MalformedMessage, parse_headers, synthesize_message_id
+from .netguard import HostPolicy
 
 FOLDERS = {"inbox": (Inbox, "inbox"), "sentitems": (SentItems, "sent")}
 HEADER_FIELDS = ("headers", "bcc_recipients", "datetime_received")
@@ -59,11 +61,20 @@ class EwsBatch:
 
 class _CaFileAdapter(requests.adapters.HTTPAdapter):
     """Trust a company's own certificate authority (requests lets REQUESTS_CA_BUNDLE
-    override a session's ``verify``, so it is set on every request here)."""
+    override a session's ``verify``, so it is set on every request here), and
+    refuse hosts the host policy refuses: Autodiscover follows DNS, redirects and
+    documents that may name any host."""
 
     cafile = None
+    policy = None
 
     def send(self, request, **kwargs):
+        host = urllib.parse.urlsplit(request.url).hostname or ""
+        try:
+            (self.policy or HostPolicy()).addresses(host)
+        except errors.SyncError as exc:
+            # A transport error: Autodiscover goes on to its next candidate.
+            raise requests.ConnectionError(str(exc), request=request) from exc
         if self.cafile:
             kwargs["verify"] = self.cafile
         return super().send(request, **kwargs)
@@ -87,7 +98,7 @@ class EwsMailbox:
 
     cursor_type = SyncCursor
 
-    def __init__(self, email, username, password, server=None, verify=True, timeout=30, max_wait=60):
+    def __init__(self, email, username, password, server=None, verify=True, timeout=30, max_wait=60, policy=None):
         self.email = email
         self.username = username or email
         self.password = password
@@ -95,6 +106,7 @@ class EwsMailbox:
         self.verify = verify
         self.timeout = timeout
         self.max_wait = max_wait  # longest BackOff honoured before giving up for this run
+        self.policy = policy or HostPolicy()
         self.account = None
         self._folders = {}
 
@@ -108,12 +120,15 @@ class EwsMailbox:
 
     def connect(self):
         _CaFileAdapter.cafile = self.verify if isinstance(self.verify, str) else None
+        _CaFileAdapter.policy = self.policy
         BaseProtocol.HTTP_ADAPTER_CLS = _CaFileAdapter
         BaseProtocol.TIMEOUT = self.timeout
         credentials = Credentials(self.username, self.password)
         try:
             if self.server:
                 endpoint = self.server if "://" in self.server else f"https://{self.server}/EWS/Exchange.asmx"
+                # A named server that is refused is said so in words (not as "no answer").
+                self.policy.addresses(urllib.parse.urlsplit(endpoint).hostname or "")
                 config = Configuration(service_endpoint=endpoint, credentials=credentials, retry_policy=FailFast())
                 self.account = Account(self.email, config=config, autodiscover=False, access_type=DELEGATE)
             else:
@@ -156,7 +171,7 @@ class EwsMailbox:
         if isinstance(exc, (requests.RequestException, OSError)):
             return errors.ConnectionFailed(f"No Exchange server answered at {where}.", str(exc))
         if isinstance(exc, ews_errors.EWSError):
-            return errors.ServerError(f"Exchange answered with an error: {exc}", str(exc))
+            return errors.ServerError(f"Exchange at {where} answered with an error.", str(exc))
         return exc
 
     def _call(self, method, *args, **kwargs):

@@ -7,20 +7,24 @@ HIGHESTMODSEQ to answer "anything new?" with one STATUS command).
 """
 
 import datetime
+import logging
 import re
 import socket
 import ssl
 from dataclasses import dataclass, field
 
 import imapclient
+from imapclient import imap4, tls
 from imapclient import imapclient as special_folders
 from imapclient.exceptions import IMAPClientError, LoginError
 
 from . import errors
 from .message import INDEX_HEADERS, MalformedMessage, parse_headers
+from .netguard import HostPolicy
 
 HEADER_FETCH_ITEM = f"BODY.PEEK[HEADER.FIELDS ({' '.join(h.upper() for h in INDEX_HEADERS)})]".encode()
 _NAME_UNKNOWN = {getattr(socket, n) for n in ("EAI_NONAME", "EAI_NODATA") if hasattr(socket, n)}
+_logger = logging.getLogger(__name__)
 _IMAP_DISABLED_HINTS = ("not enabled for imap", "imap access is disabled", "imap is disabled", "not connected")
 
 
@@ -34,6 +38,7 @@ class ImapSettings:
     access_token: str = ""  # XOAUTH2 instead of the password when set
     timeout: float = 30.0
     ssl_context: ssl.SSLContext | None = None  # default: system CAs, hostname checked
+    policy: HostPolicy | None = None  # where connecting is allowed; default: public servers only
 
 
 @dataclass(slots=True)
@@ -127,7 +132,9 @@ def _translate(exc, settings):
     if isinstance(exc, ConnectionRefusedError):
         return errors.ConnectionFailed(f"Nothing answers at {where}: check the server name and port.", str(exc))
     if isinstance(exc, OSError):
-        return errors.ConnectionFailed(f"The connection to {where} failed: {exc.strerror or exc}.", str(exc))
+        return errors.ConnectionFailed(
+            f"The connection to {where} failed: check the server name and port, or try again later.", str(exc)
+        )
     if isinstance(exc, LoginError):
         text = str(exc)
         words = " ".join(re.findall(r"[a-z0-9]+", text.lower()))
@@ -149,8 +156,45 @@ def _translate(exc, settings):
             text,
         )
     if isinstance(exc, IMAPClientError):
-        return errors.ServerError(f"The mail server at {settings.host} answered with an error: {exc}", str(exc))
+        # The server's own words stay in the log: they may be anything (another
+        # service's banner, a page of text) and are no help to a salesperson.
+        _logger.info("IMAP server %s answered: %s", where, exc)
+        return errors.ServerError(
+            f"The server at {where} did not answer as an IMAP mail server: check the server name, "
+            "port and security setting.",
+            str(exc),
+        )
     return None
+
+
+class _PinnedIMAPClient(imapclient.IMAPClient):
+    """IMAPClient connecting to the address the host policy checked, while TLS still
+    checks the certificate against the server's name."""
+
+    def __init__(self, host, address, **kwargs):
+        self._address = address
+        super().__init__(host, **kwargs)
+
+    def _create_IMAP4(self):
+        address = self._address
+        connect_timeout = getattr(self._timeout, "connect", None)
+
+        def create_socket(imap, timeout=None):
+            return socket.create_connection((address, imap.port), timeout=timeout or connect_timeout)
+
+        if self.ssl:
+
+            class Pinned(tls.IMAP4_TLS):
+                def _create_socket(self, timeout=None):
+                    return tls.wrap_socket(create_socket(self, timeout), self.ssl_context, self.host)
+
+            return Pinned(self.host, self.port, self.ssl_context, connect_timeout)
+
+        class PinnedPlain(imap4.IMAP4WithTimeout):
+            def _create_socket(self, timeout=None):
+                return create_socket(self, timeout)
+
+        return PinnedPlain(self.host, self.port, connect_timeout)
 
 
 class ImapMailbox:
@@ -181,8 +225,10 @@ class ImapMailbox:
 
     def _open(self):
         s = self.settings
-        client = imapclient.IMAPClient(
+        address = (s.policy or HostPolicy()).address(s.host)
+        client = _PinnedIMAPClient(
             s.host,
+            address,
             port=s.port,
             ssl=s.security == "ssl",
             ssl_context=_context(s) if s.security == "ssl" else None,

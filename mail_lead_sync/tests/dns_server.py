@@ -1,7 +1,6 @@
 """A DNS server on 127.0.0.1 answering from a zone table, for tests that must
 resolve names without leaving the machine. Plain Python (dnspython), no Odoo."""
 
-import ipaddress
 import socket
 import ssl
 import threading
@@ -15,8 +14,8 @@ import dns.rdatatype
 import dns.resolver
 import dns.rrset
 
-from ..engine import errors
 from ..engine.autodetect import Detector
+from ..engine.netguard import HostPolicy
 
 
 class DnsServer:
@@ -62,23 +61,28 @@ class DnsServer:
         resolver.lifetime = 2
         return resolver
 
-    def address_of(self, host):
-        """A name's address through this server; unknown names fail here, never
-        through the system's resolver (which would leave the machine)."""
-        try:
-            return str(ipaddress.ip_address(host))
-        except ValueError:
-            pass
-        try:
-            return self.resolver().resolve(host, "A")[0].address
-        except dns.exception.DNSException as exc:
-            raise errors.HostNotFound(f"No mail server named {host} was found: check the server name.") from exc
+    def lookup(self, host):
+        """A name's addresses (A and AAAA) through this server, for a HostPolicy;
+        unknown names fail here, never through the system's resolver (which would
+        leave the machine)."""
+        found = []
+        for rdtype in ("A", "AAAA"):
+            try:
+                found += [r.address for r in self.resolver().resolve(host, rdtype)]
+            except dns.exception.DNSException:
+                pass
+        return found
 
-    def detector(self, cafile, **options):
+    def policy(self, allow_private=True):
+        """The host policy of a machine whose DNS is this server (loopback allowed,
+        as the tests' servers are there, unless said otherwise)."""
+        return HostPolicy(allow_private=allow_private, lookup=self.lookup)
+
+    def detector(self, cafile, policy=None, **options):
         """A real Detector whose lookups and connections all go through this server."""
         return Detector(
             self.resolver(), ssl_context=ssl.create_default_context(cafile=cafile), timeout=2,
-            address_of=self.address_of, **options,
+            policy=policy or self.policy(), **options,
         )  # fmt: skip
 
     def _serve(self):

@@ -110,6 +110,8 @@ def set_up(odoo, server):
     deliver(server, "INBOX", dana, alex, "Contract draft", "<c1@client.example>",
             "Counsel has comments on clause 7.\n\nDana", 1, "Cc: Counsel <counsel@lawfirm.example>\r\n")  # fmt: skip
     odoo.call("ir.config_parameter", "set_param", "mail_lead_sync.ca_file", server.cafile)
+    # The demo's Dovecot is on loopback, which mailboxes may use only when allowed.
+    odoo.call("ir.config_parameter", "set_param", "mail_lead_sync.allow_private_hosts", "1")
     company_id = odoo.call("res.users", "read", [2], ["company_id"])[0]["company_id"][0]
     odoo.call("res.company", "write", [company_id], {"email": "info@yourcompany.example"})
     domains = odoo.call("mail.alias.domain", "search", [("name", "=", "yourcompany.example")])

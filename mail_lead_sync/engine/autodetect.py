@@ -24,6 +24,7 @@ is shown, only words.
 """
 
 import http.client
+import ipaddress
 import logging
 import smtplib
 import socket
@@ -249,6 +250,11 @@ class Detector:
 
     @staticmethod
     def smtp_guesses(domain):
+        if _ip_literal(domain):
+            return [
+                Candidate(_ip_literal(domain), port, security, "guess")
+                for port, security in ((587, "starttls"), (465, "ssl"))
+            ]
         return [
             Candidate(f"{prefix}.{domain}", port, security, "guess")
             for port, security in ((587, "starttls"), (465, "ssl"))
@@ -257,6 +263,11 @@ class Detector:
 
     @staticmethod
     def guesses(domain):
+        if _ip_literal(domain):
+            return [
+                Candidate(_ip_literal(domain), port, security, "guess")
+                for port, security in ((993, "ssl"), (143, "starttls"))
+            ]
         return [
             Candidate(f"{prefix}.{domain}", port, security, "guess")
             for port, security in ((993, "ssl"), (143, "starttls"))
@@ -269,7 +280,9 @@ class Detector:
         found = []
         if provider:
             found.append(Candidate(*provider.imap, "provider"))
-        found += self.autoconfig(email, domain) + self.srv(domain) + self.guesses(domain)
+        if not _ip_literal(domain):  # an address at an IP number has no DNS or web server to ask
+            found += self.autoconfig(email, domain) + self.srv(domain)
+        found += self.guesses(domain)
         return list(dict.fromkeys(found))  # first source wins on duplicates
 
     def verify(self, candidate):
@@ -319,7 +332,9 @@ class Detector:
             return detection
         domain = addresses.domain_of(email)
         found = [Candidate(*provider.smtp, "provider")] if provider and provider.smtp else []
-        found += self.autoconfig(email, domain, "smtp") + self.srv_submission(domain) + self.smtp_guesses(domain)
+        if not _ip_literal(domain):
+            found += self.autoconfig(email, domain, "smtp") + self.srv_submission(domain)
+        found += self.smtp_guesses(domain)
         detection.candidates = list(dict.fromkeys(found))
         return _first_answering(detection, self.verify_smtp)
 
@@ -332,6 +347,14 @@ class Detector:
         detection.provider = provider or self.provider_for(addresses.domain_of(email))
         detection.candidates = self.candidates(email, detection.provider)
         return _first_answering(detection, self.verify)
+
+
+def _ip_literal(domain):
+    """The IP address of a domain written as one (``x@[10.0.0.1]``, ``x@10.0.0.1``), else ""."""
+    try:
+        return str(ipaddress.ip_address(domain.strip("[]")))
+    except ValueError:
+        return ""
 
 
 def _first_answering(detection, verify):

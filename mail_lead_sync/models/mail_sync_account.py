@@ -10,7 +10,7 @@ from dateutil.relativedelta import relativedelta
 from markupsafe import Markup
 
 from odoo import _, api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import UserError, ValidationError
 from odoo.tools import consteq
 from odoo.tools.misc import hmac
 
@@ -18,6 +18,7 @@ from ..engine import addresses, errors, oauth
 from ..engine.ews import EwsMailbox
 from ..engine.graph import GRAPH, GraphMailbox
 from ..engine.imap import ImapMailbox, ImapSettings
+from ..engine.netguard import HostPolicy, host_name
 
 _logger = logging.getLogger(__name__)
 
@@ -292,6 +293,34 @@ class MailSyncAccount(models.Model):
         cafile = self.env["ir.config_parameter"].sudo().get_param("mail_lead_sync.ca_file")
         return ssl.create_default_context(cafile=cafile or None)
 
+    @api.constrains("host", "provider")
+    def _check_host(self):
+        for account in self:
+            if account.host and account.provider in ("imap", "exchange"):
+                try:
+                    host_name(account.host)
+                except errors.SyncError as exc:
+                    raise ValidationError(str(exc)) from exc
+
+    @api.model
+    def _host_policy(self):
+        """Where mailboxes may connect: public servers only, unless an administrator
+        set ``mail_lead_sync.allow_private_hosts`` to 1 (servers on the company
+        network, tests and demos on loopback)."""
+        allowed = self.env["ir.config_parameter"].sudo().get_param("mail_lead_sync.allow_private_hosts")
+        return HostPolicy(allow_private=(allowed or "").strip().lower() in ("1", "true"), lookup=self._host_lookup())
+
+    @api.model
+    def _host_lookup(self):
+        """How server names are resolved: the system's resolver (tests use their own DNS)."""
+        return None
+
+    def _exchange_endpoint(self, host):
+        """The EWS URL of an Exchange server named by the user (a name, never a URL:
+        the URL's shape is the administrator's, tests point it at loopback)."""
+        template = self.env["ir.config_parameter"].sudo().get_param("mail_lead_sync.exchange_url")
+        return (template or "https://{host}/EWS/Exchange.asmx").format(host=host_name(host))
+
     def _imap_settings(self):
         self.ensure_one()
         account = self.sudo()
@@ -306,6 +335,7 @@ class MailSyncAccount(models.Model):
             access_token=self._oauth_access_token() if account.oauth_refresh_token else "",
             timeout=30,
             ssl_context=self._ssl_context(),
+            policy=self._host_policy(),
         )
 
     def _open_mailbox(self):
@@ -317,9 +347,10 @@ class MailSyncAccount(models.Model):
             return GraphMailbox(self._oauth_access_token(), base_url=graph_url)
         if self.provider == "exchange":
             account = self.sudo()
+            server = self._exchange_endpoint(account.host) if account.host else None
             return EwsMailbox(
-                account.email, account.login or account.email, account.password or "", server=account.host or None,
-                verify=params.get_param("mail_lead_sync.ca_file") or True,
+                account.email, account.login or account.email, account.password or "", server=server,
+                verify=params.get_param("mail_lead_sync.ca_file") or True, policy=self._host_policy(),
             )  # fmt: skip
         return ImapMailbox(self._imap_settings())
 

@@ -53,6 +53,27 @@ class ResConfigSettings(models.TransientModel):
             if alias and settings.mail_sync_log_alias_name and settings.mail_sync_log_alias_name != alias.alias_name:
                 alias.alias_name = settings.mail_sync_log_alias_name
 
+    mail_sync_allow_private_hosts = fields.Boolean(
+        "Allow Private Mail Servers",
+        compute="_compute_mail_sync_allow_private_hosts",
+        inverse="_inverse_mail_sync_allow_private_hosts",
+        help="Let mailboxes connect to servers on this machine or the company's private network. Leave it off "
+        "unless your mail server is there: anyone adding a mailbox could otherwise probe that network.",
+    )
+
+    @api.depends("company_id")
+    def _compute_mail_sync_allow_private_hosts(self):
+        value = self.env["ir.config_parameter"].sudo().get_param("mail_lead_sync.allow_private_hosts") or ""
+        for settings in self:
+            settings.mail_sync_allow_private_hosts = value.strip().lower() in ("1", "true")
+
+    def _inverse_mail_sync_allow_private_hosts(self):
+        # Stored as "1" (what the documentation, tests and scripts set), removed when off.
+        for settings in self:
+            self.env["ir.config_parameter"].sudo().set_param(
+                "mail_lead_sync.allow_private_hosts", "1" if settings.mail_sync_allow_private_hosts else False
+            )
+
     def _mail_sync_cron(self):
         return self.env.ref("mail_lead_sync.ir_cron_mail_sync", raise_if_not_found=False).sudo()
 

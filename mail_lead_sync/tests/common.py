@@ -28,6 +28,8 @@ class MailSyncCase(TransactionCase):
         cls.dovecot = DovecotServer().start()
         cls.addClassCleanup(cls.dovecot.stop)
         cls.env["ir.config_parameter"].sudo().set_param("mail_lead_sync.ca_file", cls.dovecot.cafile)
+        # Dovecot is on loopback: the administrator's switch for private servers is on.
+        cls.env["ir.config_parameter"].sudo().set_param("mail_lead_sync.allow_private_hosts", "1")
         cls.env.company.write({"email": "info@acme.test", "mail_sync_excluded_domains": "acme.test"})
         cls.bob = new_test_user(
             cls.env, login="bob@acme.test", email="bob@acme.test", name="Bob", groups="sales_team.group_sale_salesman"

@@ -31,3 +31,14 @@ class TestMailSyncSettings(TransactionCase):
                          ("log", "crm.acme.test"))  # fmt: skip
         self.env["res.config.settings"].create({"mail_sync_log_alias_name": "crm-log"}).execute()
         self.assertEqual(alias.alias_full_name, "crm-log@crm.acme.test")
+
+    def test_private_mail_servers_switch(self):
+        params = self.env["ir.config_parameter"].sudo()
+        params.set_param("mail_lead_sync.allow_private_hosts", False)
+        self.assertFalse(self.env["res.config.settings"].create({}).mail_sync_allow_private_hosts)
+        self.assertFalse(self.env["mail.sync.account"]._host_policy().allow_private)
+        self.env["res.config.settings"].create({"mail_sync_allow_private_hosts": True}).execute()
+        self.assertEqual(params.get_param("mail_lead_sync.allow_private_hosts"), "1")
+        self.assertTrue(self.env["mail.sync.account"]._host_policy().allow_private)
+        self.env["res.config.settings"].create({"mail_sync_allow_private_hosts": False}).execute()
+        self.assertFalse(params.get_param("mail_lead_sync.allow_private_hosts"))

@@ -16,6 +16,7 @@ class TestMailSyncUi(HttpCase):
         cls.dovecot = DovecotServer().start()
         cls.addClassCleanup(cls.dovecot.stop)
         cls.dovecot.add_user("tour@acme.test", "tour-password")
+        cls.env["ir.config_parameter"].sudo().set_param("mail_lead_sync.allow_private_hosts", "1")  # loopback servers
 
     def test_settings_and_new_mailbox(self):
         self.env["ir.config_parameter"].sudo().set_param("mail_lead_sync.ca_file", self.dovecot.cafile)

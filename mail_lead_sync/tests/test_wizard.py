@@ -1,6 +1,10 @@
+import http.server
+import socket
+import threading
 from unittest.mock import patch
 
-from odoo.tests import TransactionCase, tagged
+from odoo.exceptions import ValidationError
+from odoo.tests import TransactionCase, new_test_user, tagged
 
 from .dns_server import DnsServer
 from .dovecot import DovecotServer
@@ -28,17 +32,33 @@ class TestAddMailboxWizard(TransactionCase):
         cls.addClassCleanup(cls.smtp.stop)
         cls.dns.add("_submission._tcp.srv.test", "SRV", f"0 1 {cls.smtp.port} smtp.srv.test.")
         cls.dns.add("smtp.srv.test", "A", "127.0.0.1")
-        cls.env["ir.config_parameter"].sudo().set_param("mail_lead_sync.ca_file", cls.dovecot.cafile)
+        params = cls.env["ir.config_parameter"].sudo()
+        params.set_param("mail_lead_sync.ca_file", cls.dovecot.cafile)
+        params.set_param("mail_lead_sync.allow_private_hosts", "1")  # the servers are on loopback
+        cls.salesperson = new_test_user(
+            cls.env, login="sam", email="sam@srv.test", name="Sam", groups="sales_team.group_sale_salesman"
+        )
 
     def setUp(self):
         super().setUp()
-        detector = self.dns.detector(self.dovecot.cafile)
-        patcher = patch.object(type(self.env["mail.sync.account.wizard"]), "_detector", lambda self: detector)
-        patcher.start()
-        self.addCleanup(patcher.stop)
+        # Names resolve through the loopback DNS server; the policy is the addon's own
+        # (it follows mail_lead_sync.allow_private_hosts).
+        dns = self.dns
+        cafile = self.dovecot.cafile
+        self.startPatcher(patch.object(type(self.env["mail.sync.account"]), "_host_lookup", lambda self: dns.lookup))
+        self.startPatcher(patch.object(
+            type(self.env["mail.sync.account.wizard"]), "_detector",
+            lambda self: dns.detector(cafile, policy=self.env["mail.sync.account"]._host_policy()),
+        ))  # fmt: skip
 
-    def wizard(self, email, password):
-        return self.env["mail.sync.account.wizard"].create({"email": email, "password": password})
+    def wizard(self, email, password, user=None):
+        model = self.env["mail.sync.account.wizard"]
+        return (model.with_user(user) if user else model).create({"email": email, "password": password})
+
+    def private_hosts(self, allowed):
+        self.env["ir.config_parameter"].sudo().set_param(
+            "mail_lead_sync.allow_private_hosts", "1" if allowed else False
+        )
 
     def test_detected_and_connected(self):
         wizard = self.wizard("Dana <dana@srv.test>", "right")
@@ -60,7 +80,7 @@ class TestAddMailboxWizard(TransactionCase):
         wizard.action_detect()
         self.assertEqual(wizard.step, "manual")
         self.assertEqual(wizard.host, "imap.nowhere.test")
-        self.assertIn("No mail server named imap.nowhere.test was found", wizard.message)
+        self.assertIn("No server named imap.nowhere.test was found", wizard.message)
         self.assertFalse(self.env["mail.sync.account"].search([("email", "=", "eve@nowhere.test")]))
 
     def test_wrong_password_in_plain_words(self):
@@ -101,3 +121,102 @@ class TestAddMailboxWizard(TransactionCase):
         account = self.env["mail.sync.account"].search([("email", "=", "lee@acme-ms.test")])
         self.assertEqual(account.provider, "microsoft")
         self.assertTrue(account.sudo().oauth_flow["code_verifier"])
+
+    # -- the probe is no network scanner (as a salesperson, through the wizard's buttons) --
+    def test_metadata_and_loopback_hosts_are_refused_in_words(self):
+        self.private_hosts(False)
+        wizard = self.wizard("x@169.254.169.254", "pw", self.salesperson)
+        wizard.action_detect()
+        self.assertEqual(wizard.step, "manual")
+        self.assertIn("private or local network", wizard.message)
+        for host, port in (("169.254.169.254", 80), ("127.0.0.1", self.dovecot.port_ssl), ("::1", 993),
+                           ("imap.srv.test", self.dovecot.port_ssl)):  # fmt: skip
+            wizard.write({"host": host, "port": port, "security": "ssl", "step": "manual"})
+            wizard.action_connect()
+            self.assertIn("private or local network", wizard.message, host)
+        self.assertFalse(self.env["mail.sync.account"].search([("user_id", "=", self.salesperson.id)]))
+
+    def test_a_name_resolving_to_loopback_is_refused_when_private_hosts_are_off(self):
+        self.dovecot.add_user("sam@srv.test", "right")
+        self.private_hosts(False)
+        wizard = self.wizard("sam@srv.test", "right", self.salesperson)
+        wizard.action_detect()
+        self.assertEqual(wizard.step, "manual")
+        self.assertIn("imap.srv.test is on a private or local network", wizard.message)
+        self.assertFalse(self.env["mail.sync.account"].search([("email", "=", "sam@srv.test")]))
+        self.private_hosts(True)  # the administrator's switch
+        wizard = self.wizard("sam@srv.test", "right", self.salesperson)
+        self.assertEqual(wizard.action_detect()["res_model"], "mail.sync.account")
+
+    def test_another_service_answers_in_words_never_its_banner(self):
+        """Port 22 typed by hand: the user reads words, not the SSH server's line."""
+        with socket.socket() as ssh:
+            ssh.bind(("127.0.0.1", 0))
+            ssh.listen()
+
+            def banner():
+                conn, _addr = ssh.accept()
+                with conn:
+                    conn.sendall(b"SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3\r\n")
+                    conn.recv(1024)
+
+            threading.Thread(target=banner, daemon=True).start()
+            wizard = self.wizard("sam@srv.test", "pw", self.salesperson)
+            wizard.write({"host": "127.0.0.1", "port": ssh.getsockname()[1], "security": "none", "step": "manual"})
+            wizard.action_connect()
+        self.assertIn("did not answer as an IMAP mail server", wizard.message)
+        self.assertNotIn("SSH", wizard.message)
+
+    def test_exchange_host_is_a_name_not_a_url(self):
+        wizard = self.wizard("sam@srv.test", "pw", self.salesperson)
+        wizard.write({"kind": "exchange", "host": "http://169.254.169.254/latest/meta-data/", "step": "manual"})
+        wizard.action_connect()
+        self.assertIn("is not a server name", wizard.message)
+        with self.assertRaises(ValidationError):
+            self.env["mail.sync.account"].with_user(self.salesperson).create(
+                {"email": "sam@srv.test", "provider": "exchange", "host": "https://evil.test/EWS"}
+            )
+
+    def test_autoconfig_over_plain_http_is_ignored(self):
+        """An autoconfig document served in the clear (which anyone on the path could
+        rewrite) is never read: nothing is found from it."""
+        served = []
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                served.append(self.path)
+                self.send_response(200)
+                self.end_headers()
+                self.wfile.write(b"<clientConfig/>")
+
+            def log_message(self, *args):
+                pass
+
+        web = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=web.serve_forever, daemon=True).start()
+        self.addCleanup(web.shutdown)
+        self.dns.add("autoconfig.http.test", "A", "127.0.0.1")
+        dns, cafile = self.dns, self.dovecot.cafile
+        with patch.object(
+            type(self.env["mail.sync.account.wizard"]), "_detector",
+            lambda wiz: dns.detector(cafile, policy=wiz.env["mail.sync.account"]._host_policy(),
+                                     https_port=web.server_address[1]),
+        ):  # fmt: skip
+            self.wizard("sam@http.test", "pw", self.salesperson).action_detect()
+        self.assertEqual(served, [])
+
+    def test_a_detected_server_outside_the_domain_needs_the_users_yes(self):
+        """DNS of the address's domain names a server elsewhere: the password is not
+        sent there until the user confirms that server's name."""
+        self.dovecot.add_user("sam@far.test", "right")
+        self.dns.add("_imaps._tcp.far.test", "SRV", f"0 1 {self.dovecot.port_ssl} imap.outside.test.")
+        self.dns.add("imap.outside.test", "A", "127.0.0.1")
+        wizard = self.wizard("sam@far.test", "right", self.salesperson)
+        wizard.action_detect()
+        self.assertEqual(wizard.step, "confirm")
+        self.assertEqual(wizard.confirm_hosts, "imap.outside.test")
+        self.assertIn("imap.outside.test", wizard.message)
+        self.assertFalse(self.env["mail.sync.account"].search([("email", "=", "sam@far.test")]))
+        action = wizard.action_confirm_hosts()
+        account = self.env["mail.sync.account"].browse(action["res_id"])
+        self.assertEqual((account.email, account.host), ("sam@far.test", "imap.outside.test"))

@@ -1,9 +1,11 @@
 from odoo import _, api, fields, models
+from odoo.exceptions import UserError
 
 from ..engine import addresses, errors
-from ..engine.autodetect import Detector
+from ..engine.autodetect import Detector, known_provider_host, within_domain
 from ..engine.ews import EwsMailbox
 from ..engine.imap import ImapMailbox, ImapSettings
+from ..engine.netguard import host_name
 
 
 class MailSyncAccountWizard(models.TransientModel):
@@ -16,7 +18,12 @@ class MailSyncAccountWizard(models.TransientModel):
     email = fields.Char(required=True)
     password = fields.Char()
     sync_enabled = fields.Boolean("Sync Emails", default=True)
-    step = fields.Selection([("address", "Address"), ("manual", "Server settings")], default="address")
+    step = fields.Selection(
+        [("address", "Address"), ("confirm", "Confirm the server"), ("manual", "Server settings")], default="address"
+    )
+    # Detected servers outside the address's own domain and not a known provider:
+    # the password goes there only once the user said yes to these names.
+    confirm_hosts = fields.Char("Servers to Confirm", readonly=True)
     kind = fields.Selection(
         [("imap", "IMAP"), ("exchange", "Exchange Server (on premises)")],
         string="Server Type",
@@ -44,7 +51,7 @@ class MailSyncAccountWizard(models.TransientModel):
     def _detector(self):
         """The detector to use (tests give one pointed at their loopback DNS)."""
         account = self.env["mail.sync.account"]
-        return Detector(ssl_context=account._ssl_context())
+        return Detector(ssl_context=account._ssl_context(), policy=account._host_policy())
 
     def _reopen(self, **values):
         self.write(values)
@@ -98,8 +105,42 @@ class MailSyncAccountWizard(models.TransientModel):
         outgoing = detector.detect_smtp(email, provider=provider).found
         if outgoing:
             values.update(smtp_host=outgoing.host, smtp_port=outgoing.port, smtp_security=outgoing.security)
+        domain = addresses.domain_of(email)
+        foreign = [
+            candidate.host
+            for candidate in (found, outgoing)
+            if candidate and candidate.source != "provider"
+            and not within_domain(candidate.host, domain) and not known_provider_host(candidate.host)
+        ]  # fmt: skip
+        if foreign:
+            # DNS or an autoconfig document of the domain named these: whoever controls
+            # them could be collecting passwords. The user decides, seeing the names.
+            hosts = ", ".join(dict.fromkeys(foreign))
+            return self._reopen(
+                step="confirm",
+                confirm_hosts=hosts,
+                message=_(
+                    "The settings found for %(domain)s use a server outside it: %(hosts)s. Your password will be "
+                    "sent there. Connect only if your mail provider is this one; otherwise enter the settings "
+                    "by hand.",
+                    domain=domain,
+                    hosts=hosts,
+                ),
+                **values,
+            )
         self.write(values)
         return self.action_connect()
+
+    def action_confirm_hosts(self):
+        """The user read the outside server's name and trusts it."""
+        self.ensure_one()
+        if self.step != "confirm":
+            raise UserError(_("There is no server to confirm."))
+        return self.action_connect()
+
+    def action_manual(self):
+        self.ensure_one()
+        return self._reopen(step="manual", confirm_hosts=False, message=False)
 
     def action_connect(self):
         """Log in with these settings; on success create the mailbox and open it."""
@@ -107,12 +148,12 @@ class MailSyncAccountWizard(models.TransientModel):
         email = addresses.normalize(self.email or "") or self.email
         if self.kind == "exchange":
             return self._connect_exchange(email)
+        account_model = self.env["mail.sync.account"]
         try:
-            # The same name-to-address mapping as detection used.
             settings = ImapSettings(
-                host=self._detector().address_of(self.host or ""), port=self.port, security=self.security,
+                host=host_name(self.host), port=self.port, security=self.security,
                 login=self.login or email, password=self.password or "", timeout=15,
-                ssl_context=self.env["mail.sync.account"]._ssl_context(),
+                ssl_context=account_model._ssl_context(), policy=self._detector().policy,
             )  # fmt: skip
             with ImapMailbox(settings):
                 pass
@@ -137,11 +178,14 @@ class MailSyncAccountWizard(models.TransientModel):
 
     def _connect_exchange(self, email):
         params = self.env["ir.config_parameter"].sudo()
-        box = EwsMailbox(
-            email, self.login or email, self.password or "", server=self.host or None,
-            verify=params.get_param("mail_lead_sync.ca_file") or True, timeout=15,
-        )  # fmt: skip
+        account_model = self.env["mail.sync.account"]
         try:
+            box = EwsMailbox(
+                email, self.login or email, self.password or "",
+                server=account_model._exchange_endpoint(self.host) if self.host else None,
+                verify=params.get_param("mail_lead_sync.ca_file") or True, timeout=15,
+                policy=account_model._host_policy(),
+            )  # fmt: skip
             with box:
                 box.sync_folders()
         except errors.SyncError as exc:
@@ -150,7 +194,7 @@ class MailSyncAccountWizard(models.TransientModel):
             {
                 "email": email,
                 "provider": "exchange",
-                "host": self.host or False,
+                "host": host_name(self.host) if self.host else False,
                 "login": self.login if self.login != email else False,
                 "password_input": self.password,
                 "sync_enabled": self.sync_enabled,

@@ -181,6 +181,41 @@ AUTODISCOVER_FOUND = textwrap.dedent(
 )
 
 
+AUTODISCOVER_ELSEWHERE = textwrap.dedent(
+    """
+    import tempfile
+    from mail_lead_sync.engine import errors
+    from mail_lead_sync.engine.ews import EwsMailbox
+    from mail_lead_sync.engine.netguard import HostPolicy
+    from mail_lead_sync.tests.certs import self_signed
+    from mail_lead_sync.tests.dns_server import DnsServer
+    from mail_lead_sync.tests.ews_server import AutodiscoverServer, EwsServer
+
+    cert, key = self_signed(tempfile.mkdtemp(), names=("acme.test", "autodiscover.acme.test"))
+    zone = {("acme.test", "A"): ["127.0.0.1"], ("autodiscover.acme.test", "A"): ["127.0.0.1"]}
+    policy = HostPolicy(allow_private=True)
+    with DnsServer(zone, port=53), EwsServer("ACME\\\\karen", "pw") as ews, AutodiscoverServer(ews, cert, key):
+        try:
+            EwsMailbox("karen@acme.test", "ACME\\\\karen", "pw", verify=cert, timeout=5, policy=policy,
+                       trusted_hosts=set()).connect()
+        except errors.HostNeedsConfirmation as exc:
+            print("confirm |", exc.hosts, "|", sorted(set(ews.operations)))
+        with EwsMailbox("karen@acme.test", "ACME\\\\karen", "pw", verify=cert, timeout=5, policy=policy,
+                        trusted_hosts={"127.0.0.1"}) as box:
+            print("confirmed |", [f.name for f in box.sync_folders()])
+    """
+)
+
+
+def test_autodiscover_names_a_server_elsewhere_the_user_confirms_it(tmp_path):
+    """Autodiscover of acme.test names an EWS server outside acme.test (here
+    127.0.0.1): the credentials go there only once that host is confirmed."""
+    done = _in_private_network(tmp_path, AUTODISCOVER_ELSEWHERE)
+    lines = done.stdout.strip().splitlines()
+    assert lines[0] == "confirm | ('127.0.0.1',) | []", done.stdout + done.stderr[-2000:]
+    assert lines[1] == "confirmed | ['inbox', 'sentitems']", done.stdout + done.stderr[-2000:]
+
+
 def test_autodiscover_finds_the_server(tmp_path):
     """Autodiscover's first candidate, https://acme.test/autodiscover/autodiscover.svc,
     answered on port 443 of a private network namespace whose DNS (on its loopback)

@@ -52,3 +52,14 @@ class HostRefused(SyncError):
     machine itself, a cloud's metadata service), or that is not a server name at all."""
 
     code = "host_refused"
+
+
+class HostNeedsConfirmation(SyncError):
+    """The server found is outside the address's domain and no known provider: the
+    password goes there only once the user confirmed these hosts."""
+
+    code = "confirm_host"
+
+    def __init__(self, message, hosts, detail=""):
+        super().__init__(message, detail)
+        self.hosts = tuple(hosts)

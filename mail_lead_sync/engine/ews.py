@@ -23,6 +23,7 @@ from exchangelib.protocol import BaseProtocol, FailFast
 from exchangelib.services import SyncFolderItems
 
 from . import addresses, errors
+from .autodetect import known_provider_host, within_domain
 from .imap import Failure, Folder
 from .message import Address, MalformedMessage, parse_headers, synthesize_message_id
 from .netguard import HostPolicy
@@ -67,11 +68,14 @@ class _CaFileAdapter(requests.adapters.HTTPAdapter):
 
     cafile = None
     policy = None
+    mailbox = None  # the EwsMailbox connecting, for its trusted hosts
 
     def send(self, request, **kwargs):
-        host = urllib.parse.urlsplit(request.url).hostname or ""
+        host = (urllib.parse.urlsplit(request.url).hostname or "").lower()
         try:
             (self.policy or HostPolicy()).addresses(host)
+            if self.mailbox is not None:
+                self.mailbox._check_trusted(host)
         except errors.SyncError as exc:
             # A transport error: Autodiscover goes on to its next candidate.
             raise requests.ConnectionError(str(exc), request=request) from exc
@@ -98,7 +102,10 @@ class EwsMailbox:
 
     cursor_type = SyncCursor
 
-    def __init__(self, email, username, password, server=None, verify=True, timeout=30, max_wait=60, policy=None):
+    def __init__(
+        self, email, username, password, server=None, verify=True, timeout=30, max_wait=60, policy=None,
+        trusted_hosts=None,
+    ):  # fmt: skip
         self.email = email
         self.username = username or email
         self.password = password
@@ -107,6 +114,12 @@ class EwsMailbox:
         self.timeout = timeout
         self.max_wait = max_wait  # longest BackOff honoured before giving up for this run
         self.policy = policy or HostPolicy()
+        # None: any host (the mailbox was set up already). A set: besides the address's
+        # own domain and known providers, only these hosts get the credentials;
+        # others (named by Autodiscover: DNS, redirects, documents) are refused and
+        # listed in untrusted_hosts for the user to confirm.
+        self.trusted_hosts = None if trusted_hosts is None else {h.lower() for h in trusted_hosts}
+        self.untrusted_hosts = []
         self.account = None
         self._folders = {}
 
@@ -121,6 +134,7 @@ class EwsMailbox:
     def connect(self):
         _CaFileAdapter.cafile = self.verify if isinstance(self.verify, str) else None
         _CaFileAdapter.policy = self.policy
+        _CaFileAdapter.mailbox = self if self.trusted_hosts is not None else None
         BaseProtocol.HTTP_ADAPTER_CLS = _CaFileAdapter
         BaseProtocol.TIMEOUT = self.timeout
         credentials = Credentials(self.username, self.password)
@@ -136,10 +150,27 @@ class EwsMailbox:
                     self.email, credentials=credentials, autodiscover=True, access_type=DELEGATE,
                     config=Configuration(credentials=credentials, retry_policy=FailFast()),
                 )  # fmt: skip
+            # exchangelib connects lazily: the first real call proves the server and the login.
+            self._call(lambda: self.account.root)
         except Exception as exc:
+            if self.untrusted_hosts:
+                hosts = ", ".join(self.untrusted_hosts)
+                raise errors.HostNeedsConfirmation(
+                    f"The Exchange server found for {addresses.domain_of(self.email)} is outside it: {hosts}. "
+                    "Your password will be sent there: connect only if your mail provider is this one.",
+                    self.untrusted_hosts,
+                ) from exc
             raise self._translate(exc) from exc
-        # exchangelib connects lazily: the first real call proves the server and the login.
-        self._call(lambda: self.account.root)
+        finally:
+            _CaFileAdapter.mailbox = None
+
+    def _check_trusted(self, host):
+        domain = addresses.domain_of(self.email)
+        if host in self.trusted_hosts or within_domain(host, domain) or known_provider_host(host):
+            return
+        if host not in self.untrusted_hosts:
+            self.untrusted_hosts.append(host)
+        raise errors.HostNeedsConfirmation(f"{host} is not confirmed.", [host])
 
     def close(self):
         if self.account is not None:

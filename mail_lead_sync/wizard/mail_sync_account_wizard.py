@@ -138,6 +138,13 @@ class MailSyncAccountWizard(models.TransientModel):
             raise UserError(_("There is no server to confirm."))
         return self.action_connect()
 
+    def _trusted_hosts(self):
+        """Hosts the user named: typed as the server, or confirmed when found."""
+        hosts = {h.strip().lower() for h in (self.confirm_hosts or "").split(",") if h.strip()}
+        if self.host:
+            hosts.add(host_name(self.host))
+        return hosts
+
     def action_manual(self):
         self.ensure_one()
         return self._reopen(step="manual", confirm_hosts=False, message=False)
@@ -184,10 +191,12 @@ class MailSyncAccountWizard(models.TransientModel):
                 email, self.login or email, self.password or "",
                 server=account_model._exchange_endpoint(self.host) if self.host else None,
                 verify=params.get_param("mail_lead_sync.ca_file") or True, timeout=15,
-                policy=account_model._host_policy(),
+                policy=account_model._host_policy(), trusted_hosts=self._trusted_hosts(),
             )  # fmt: skip
             with box:
                 box.sync_folders()
+        except errors.HostNeedsConfirmation as exc:
+            return self._reopen(step="confirm", confirm_hosts=", ".join(exc.hosts), message=str(exc))
         except errors.SyncError as exc:
             return self._reopen(step="manual", message=str(exc))
         account = self.env["mail.sync.account"].create(

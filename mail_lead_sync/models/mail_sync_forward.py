@@ -72,15 +72,52 @@ class MailSyncForward(models.Model):
         return found - {None, ""}
 
     @api.model
-    def _authenticated_forwarder(self, user_ids, email_from):
-        """The user whose personal log address this email came to, when its From is
-        that same user (exact address); an empty recordset otherwise. A From header
-        alone proves nothing: anybody can write any."""
-        users = self.env["res.users"].sudo().browse(user_ids).exists()
+    def _authenticated_forwarder(self, user_ids, email_from, message=None):
+        """The user who sent this to the log address, when that is proven: it came to
+        their personal log address and its From is that same user (exact address), or
+        the receiving server the administrator names passed its From domain by DMARC
+        or aligned DKIM (``Authentication-Results``). An empty recordset otherwise: a
+        From header alone proves nothing, anybody can write any."""
         sender = addresses.normalize(email_from or "")
         if not sender:
             return self.env["res.users"]
-        return users.filtered(lambda user: not user.share and sender in self._user_addresses(user))[:1]
+        users = self.env["res.users"].sudo().browse(user_ids).exists()
+        user = users.filtered(lambda u: not u.share and sender in self._user_addresses(u))[:1]
+        if not user and message is not None and self._domain_authenticated(message, addresses.domain_of(sender)):
+            user = self._user_of_address(sender)
+        return user
+
+    @api.model
+    def _user_of_address(self, sender):
+        """The internal user whose login, email or connected mailbox is exactly ``sender``."""
+        Users = self.env["res.users"].sudo()
+        users = Users.search(["|", ("login", "=", sender), ("email_normalized", "=", sender), ("share", "=", False)])
+        users = users.filtered(lambda u: not u.share and sender in self._user_addresses(u))
+        if not users:
+            accounts = self.env["mail.sync.account"].sudo().search([("email", "=", sender)])
+            users = accounts.user_id.filtered(lambda u: not u.share)
+        return users[:1] if len(users) == 1 else Users
+
+    @api.model
+    def _domain_authenticated(self, message, domain):
+        """True when the topmost ``Authentication-Results`` header (the one the last
+        server, ours, added) is from the host named in ``mail_lead_sync.log_authserv_id``
+        and says dmarc=pass for ``domain`` (or dkim=pass signed by ``domain``)."""
+        authserv = self.env["ir.config_parameter"].sudo().get_param("mail_lead_sync.log_authserv_id")
+        headers = message.get_all("Authentication-Results") or []
+        if not authserv or not headers or not domain:
+            return False
+        results = parse_authentication_results(str(headers[0]))
+        if not results or results[0] != authserv.strip().lower():
+            return False
+        for method, result, props in results[1]:
+            if result != "pass":
+                continue
+            if method == "dmarc" and props.get("header.from") == domain:
+                return True
+            if method == "dkim" and props.get("header.d") == domain:
+                return True
+        return False
 
     @api.model
     def message_new(self, msg_dict, custom_values=None):
@@ -229,3 +266,22 @@ class MailSyncForward(models.Model):
             if not target[field]:
                 target[field] = self.email_from
         self.state = "assigned"
+
+
+def parse_authentication_results(value):
+    """``(authserv-id, [(method, result, {property: value})])`` of an RFC 8601
+    Authentication-Results header, lower case; None when it cannot be read."""
+    text = re.sub(r"\([^()]*\)", " ", value or "").strip().lower()
+    authserv, _semi, rest = text.partition(";")
+    authserv = authserv.split()[0] if authserv.split() else ""
+    if not authserv:
+        return None
+    found = []
+    for part in rest.split(";"):
+        words = part.split()
+        if not words or "=" not in words[0]:
+            continue
+        method, _eq, result = words[0].partition("=")
+        props = dict(word.partition("=")[::2] for word in words[1:] if "=" in word)
+        found.append((method.split("/")[0], result, {k: v.strip('"') for k, v in props.items()}))
+    return authserv, found

@@ -48,7 +48,9 @@ class MailThread(models.AbstractModel):
         log_user_ids = message_dict.pop("mail_sync_log_user_ids", None) or []
         if not any(route[0] == "mail.sync.forward" for route in routes or ()):
             return super()._message_route_process(message, message_dict, routes)
-        user = self.env["mail.sync.forward"]._authenticated_forwarder(log_user_ids, message_dict.get("email_from"))
+        user = self.env["mail.sync.forward"]._authenticated_forwarder(
+            log_user_ids, message_dict.get("email_from"), message
+        )
         if not user:
             _logger.warning(
                 "log address: email %s from %s dropped (not from a user's personal log address)",

@@ -36,6 +36,14 @@ class ResConfigSettings(models.TransientModel):
         help="Users forward or Bcc emails to this address to put them on their contacts and leads.",
     )
     mail_sync_log_alias_domain = fields.Char(compute="_compute_mail_sync_log_alias")
+    mail_sync_log_authserv_id = fields.Char(
+        "Trusted Receiving Server",
+        config_parameter="mail_lead_sync.log_authserv_id",
+        help="The name your incoming mail server writes in the Authentication-Results header it adds "
+        "(its authserv-id, e.g. mx.example.com). When set, an email to the shared log address also counts "
+        "when that server says DMARC (or aligned DKIM) passed for its sender's domain. The server must remove "
+        "such headers that arrive from outside.",
+    )
 
     def _mail_sync_log_alias(self):
         return self.env.ref("mail_lead_sync.mail_sync_log_alias", raise_if_not_found=False).sudo()

@@ -149,6 +149,29 @@ class TestForwardToCrm(MailSyncCase):
         self.assertEqual(message.message_id, "<cc-1@acme.test>")
         self.assertNotIn("bobsecret1", str(message.read()))
 
+    def test_the_shared_address_believes_the_named_servers_dmarc_pass(self):
+        """Optional second proof: the receiving server the administrator names says
+        DMARC passed for the From domain (its header is the topmost one)."""
+        params = self.env["ir.config_parameter"].sudo()
+        passed = (
+            "Authentication-Results: mx.acme.test; spf=pass smtp.mailfrom=acme.test; dmarc=pass header.from=acme.test"
+        )
+
+        def signed(results, sender="Bob <bob@acme.test>"):
+            raw = forward(sender, GMAIL_EN, to=LOG)
+            return "".join(f"{line}\r\n" for line in results).encode() + raw
+
+        self.assertDropped(signed([passed]))  # no server named: the header is anybody's
+        params.set_param("mail_lead_sync.log_authserv_id", "mx.acme.test")
+        # A header the sender wrote under the receiving server's own: only the topmost counts.
+        self.assertDropped(signed(["Authentication-Results: mx.acme.test; dmarc=fail header.from=acme.test", passed]))
+        self.assertDropped(signed([passed.replace("mx.acme.test", "mx.evil.test")]))
+        self.assertDropped(signed([passed], sender="%@acme.test"))
+        self.assertDropped(signed([passed], sender="nobody@acme.test"))  # passes, but is no user
+        self.process(signed([passed]))
+        self.assertEqual(self.env["mail.sync.forward"].search([]).user_id, self.bob)
+        self.assertTrue(self.chatter(self.dana))
+
     def test_unmatched_email_waits_then_is_assigned_with_its_address(self):
         body = GMAIL_EN.replace("dana@client.test", "newbie@prospect.test")
         self.process(forward("bob@acme.test", body))

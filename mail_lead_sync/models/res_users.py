@@ -22,6 +22,22 @@ class ResUsers(models.Model):
     def SELF_READABLE_FIELDS(self):
         return [*super().SELF_READABLE_FIELDS, "mail_sync_log_address"]
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        users = super().create(vals_list)
+        # Made now, so that showing the address never writes (reads may run read-only).
+        internal = users.filtered(lambda u: not u.share)
+        if internal:
+            internal._mail_sync_init_log_tokens()
+        return users
+
+    @api.model
+    def _mail_sync_init_log_tokens(self):
+        """A log token for every internal user without one (at install, and for new users)."""
+        users = self if self else self.with_context(active_test=False).search([("share", "=", False)])
+        for user in users.sudo().filtered(lambda u: not u.mail_sync_log_token):
+            user._mail_sync_new_log_token()
+
     @api.depends_context("uid")
     def _compute_mail_sync_log_address(self):
         is_admin = self.env.user.has_group("base.group_system")

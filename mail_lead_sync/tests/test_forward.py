@@ -4,7 +4,7 @@ import email.utils
 from unittest.mock import patch
 
 from odoo.exceptions import AccessError
-from odoo.tests import tagged
+from odoo.tests import new_test_user, tagged
 
 from .common import MailSyncCase, raw_email
 
@@ -141,6 +141,8 @@ class TestForwardToCrm(MailSyncCase):
         with self.assertRaises(AccessError):
             self.bob.with_user(self.karen).action_mail_sync_renew_log_address()
         self.assertEqual(self.bob.mail_sync_log_token, "bobsecret1")
+        # A new user has theirs from the start (showing it never has to write).
+        self.assertRegex(new_test_user(self.env, login="newcomer").mail_sync_log_token, r"^[0-9a-f]{20}$")
         # Bob's own email Cc'd to his log address: the address does not reach the chatter.
         raw = raw_email("Bob <bob@acme.test>", "Dana <dana@client.test>", "Proposal", "<cc-1@acme.test>",
                         f"Cc: {BOB_LOG}\r\n")  # fmt: skip

@@ -136,6 +136,18 @@ class TestAddMailboxWizard(TransactionCase):
             self.assertIn("private or local network", wizard.message, host)
         self.assertFalse(self.env["mail.sync.account"].search([("user_id", "=", self.salesperson.id)]))
 
+    def test_test_connection_refuses_private_hosts_in_words(self):
+        self.private_hosts(False)
+        account = (
+            self.env["mail.sync.account"]
+            .with_user(self.salesperson)
+            .create({"email": "sam@srv.test", "host": "169.254.169.254", "port": 80, "password_input": "pw"})
+        )
+        result = account.action_test_connection()
+        self.assertEqual(result["params"]["type"], "danger")
+        self.assertIn("169.254.169.254 is on a private or local network", result["params"]["message"])
+        self.assertEqual(account.state, "error")
+
     def test_a_name_resolving_to_loopback_is_refused_when_private_hosts_are_off(self):
         self.dovecot.add_user("sam@srv.test", "right")
         self.private_hosts(False)

@@ -136,7 +136,10 @@ class TestCompanyScope(MailSyncCase):
 
     def test_forward_by_a_beta_user_lands_on_no_acme_record(self):
         self._log_alias()
-        self.env["mail.thread"].message_process(None, forward("zoe@beta.test", GMAIL_EN))
+        # From the address of her mailbox: Odoo's gateway finds no user for it and runs as
+        # its own (Acme's) user; the forward still belongs to Zoe's company.
+        self.env["mail.sync.account"].with_user(self.zoe).create({"email": "zoe.private@gmail.test"})
+        self.env["mail.thread"].message_process(None, forward("zoe.private@gmail.test", GMAIL_EN))
         fwd = self.env["mail.sync.forward"].with_user(self.zoe).search([])
         self.assertEqual((fwd.company_id, fwd.state), (self.beta, "to_assign"))
         self.assertFalse(self.synced(self.dana))

@@ -66,6 +66,13 @@ class TestCompanyScope(MailSyncCase):
         self.assertEqual(self.seen_by(self.zoe, self.shared).mapped("subject"), ["Shared"])
         self.assertFalse(self.synced(self.beta_contact) | self.synced(self.beta_lead))
 
+    def test_shared_records_setting_is_per_company_in_the_settings_form(self):
+        self.env["res.config.settings"].with_company(self.beta).create({"mail_sync_shared_records": "never"}).execute()
+        self.assertEqual((self.acme.mail_sync_shared_records, self.beta.mail_sync_shared_records), ("single", "never"))
+        self.assertFalse(self.beta._mail_sync_shares_records())
+        self.beta.mail_sync_shared_records = "always"
+        self.assertTrue(self.beta._mail_sync_shares_records())
+
     def test_new_address_on_a_beta_contact_pulls_no_acme_mail(self):
         self.deliver(self.box, "INBOX", "newbie@client.test", self.box.email, "Acme only", "<r1@client.test>")
         self.box.action_sync_now()

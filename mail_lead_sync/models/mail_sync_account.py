@@ -282,6 +282,19 @@ class MailSyncAccount(models.Model):
         self.ensure_one()
         self.env["mail.sync.message"]._reshare(self, previous)
 
+    @api.constrains("company_id", "user_id")
+    def _check_company_of_owner(self):
+        # The company decides which records the mailbox posts on: only one its owner works in.
+        for account in self.sudo():
+            if account.company_id not in account.user_id.company_ids:
+                raise ValidationError(
+                    _(
+                        "%(email)s can only belong to a company of %(user)s.",
+                        email=account.email,
+                        user=account.user_id.name,
+                    )
+                )
+
     def _check_owner(self):
         if self.user_id != self.env.user and not self.env.user.has_group("base.group_system"):
             raise UserError(_("Only the owner of a mailbox can change its credentials."))

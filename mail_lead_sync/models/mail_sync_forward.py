@@ -3,7 +3,7 @@ import logging
 import re
 
 from odoo import Command, _, api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 from odoo.tools import html_sanitize, plaintext2html
 
 from ..engine import addresses, forward
@@ -126,8 +126,12 @@ class MailSyncForward(models.Model):
         # Odoo's flattened parse.
         raw = self.env.context.get("mail_sync_raw")
         user = self.env["res.users"].browse(self.env.context.get("mail_sync_forwarder_id") or [])
-        original, values = self._recover(raw) if raw and user else (None, {"note": _("Not a forward from a user.")})
-        record = super().message_new(msg_dict, {**(custom_values or {}), **values, "user_id": user.id})
+        original, values = (
+            self._recover(raw, user) if raw and user else (None, {"note": _("Not a forward from a user.")})
+        )
+        # The forwarder's company, not the gateway's: its rules and records apply.
+        values = {**values, "user_id": user.id, "company_id": (user.company_id or self.env.company).id}
+        record = super().message_new(msg_dict, {**(custom_values or {}), **values})
         if original is not None:
             try:
                 with self.env.cr.savepoint():
@@ -138,8 +142,8 @@ class MailSyncForward(models.Model):
         return record
 
     @api.model
-    def _recover(self, raw):
-        """``(original MailRecord, values for the record)`` of a forwarded email."""
+    def _recover(self, raw, user):
+        """``(original MailRecord, values for the record)`` of an email ``user`` forwarded."""
         try:
             found = forward.recover(raw)
             if found is None:  # the log address was in Bcc (or To) of the user's own email
@@ -158,7 +162,7 @@ class MailSyncForward(models.Model):
         original.cc = tuple(a for a in original.cc if kept(a))
         original.bcc = tuple(a for a in original.bcc if kept(a))
         if original.message_id_synthesized:
-            original.message_id = self._synced_message_id(original) or original.message_id
+            original.message_id = self._synced_message_id(original, user) or original.message_id
         body = html_sanitize(original.body_html) if original.body_html else plaintext2html(original.body_text or "")
         return original, {
             "subject": original.subject,
@@ -183,18 +187,20 @@ class MailSyncForward(models.Model):
         return {addresses.normalize(alias.sudo().alias_full_name or "")} if alias else set()
 
     @api.model
-    def _synced_message_id(self, original):
-        """The Message-ID a synced copy of this inline-forwarded original has (same
-        sender and subject, within a day: a forward prints the time without its zone)."""
+    def _synced_message_id(self, original, user):
+        """The Message-ID a synced copy of this inline-forwarded original has in
+        ``user``'s own mailboxes (same sender and subject, within a day: a forward
+        prints the time without its zone). Never another user's: the forward would
+        show it, and post under it."""
         if not original.sender or not original.date:
             return None
         self.env["mail.sync.message"].flush_model()
         self.env.cr.execute(
-            """SELECT message_id FROM mail_sync_message
-                WHERE from_address = %s AND subject = %s
-                  AND date BETWEEN %s::timestamp - interval '1 day' AND %s::timestamp + interval '1 day'
-                ORDER BY id LIMIT 1""",
-            [original.sender[0].email, original.subject[:500], original.date.replace(tzinfo=None),
+            """SELECT m.message_id FROM mail_sync_message m JOIN mail_sync_account a ON a.id = m.account_id
+                WHERE a.user_id = %s AND m.from_address = %s AND m.subject = %s
+                  AND m.date BETWEEN %s::timestamp - interval '1 day' AND %s::timestamp + interval '1 day'
+                ORDER BY m.id LIMIT 1""",
+            [user.id, original.sender[0].email, original.subject[:500], original.date.replace(tzinfo=None),
              original.date.replace(tzinfo=None)],
         )  # fmt: skip
         row = self.env.cr.fetchone()
@@ -226,15 +232,25 @@ class MailSyncForward(models.Model):
             "context": {"default_forward_id": self.id},
         }
 
+    def _check_forwarder(self):
+        """Only the forwarder (or an administrator) handles a forwarded email."""
+        for record in self:
+            if record.sudo().user_id != self.env.user and not self.env.user.has_group("base.group_system"):
+                raise AccessError(_("Only the user who forwarded this email can assign it."))
+
     def _assign(self, target, add_address):
-        """Post the original on ``target`` (a contact or a lead) by hand."""
+        """Post the original on ``target`` (a contact or a lead) by hand. Users
+        only read their forwards: what is posted here (with sudo) is what the
+        gateway stored, never values a user wrote."""
         self.ensure_one()
+        self._check_forwarder()
+        self = self.sudo()  # checked above: the rest reads and writes what the gateway stored
         if self.state == "posted":
             raise UserError(_("This email was already posted."))
         target.check_access("write")
         Message = self.env["mail.sync.message"].sudo()
         if (self.message_id, target._name, target.id) not in Message._already_present([self.message_id]):
-            author = Message._authors({self.email_from} if self.email_from else set())
+            author = Message._authors({self.email_from} if self.email_from else set(), self.company_id)
             message = target.sudo()._message_create(
                 [
                     {

@@ -15,6 +15,25 @@ from ..engine.message import MalformedMessage, parse_message
 _logger = logging.getLogger(__name__)
 
 
+# Records a company's mailboxes may post on: the company's own, and those without
+# a company (read by every company's users) only where the company allows it.
+# Parameters: %(company)s, %(shared)s.
+def _in_scope(alias):
+    return f"({alias}.company_id = %(company)s OR (%(shared)s AND {alias}.company_id IS NULL))"
+
+
+# A link whose record is still there, active and reachable by the company.
+LINK_IN_SCOPE = f"""CASE l.res_model
+    WHEN 'crm.lead' THEN EXISTS (SELECT 1 FROM crm_lead c WHERE c.id = l.res_id AND c.active AND {_in_scope("c")})
+    WHEN 'res.partner' THEN EXISTS (SELECT 1 FROM res_partner p WHERE p.id = l.res_id AND p.active
+                                                                   AND {_in_scope("p")})
+    ELSE FALSE END"""
+
+
+def _scope_params(company):
+    return {"company": company.id, "shared": company._mail_sync_shares_records()}
+
+
 def _rows_by_key(row_ids, uids, remote_ids):
     """{UID or server id: index row id}, as the mailbox readers name messages."""
     return {remote_id or uid: row_id for row_id, uid, remote_id in zip(row_ids, uids, remote_ids, strict=True)}
@@ -68,6 +87,7 @@ class MailSyncMessage(models.Model):
         return {
             # The company's never-sync list is in its rules; the owner's own list is added here.
             "rules": company._mail_sync_internal_rules().with_never(account.user_id._mail_sync_never_entries()),
+            "company": company,
             "owner": account._owner_addresses(),
             "owner_name": account.user_id.name,
             "source": _("%(owner)s's mailbox", owner=account.user_id.name),
@@ -83,6 +103,7 @@ class MailSyncMessage(models.Model):
         owner = frozenset(filter(None, (addresses.normalize(a or "") for a in (user.login, user.email))))
         return {
             "rules": company._mail_sync_internal_rules().with_never(user._mail_sync_never_entries()),
+            "company": company,
             "owner": owner,
             "owner_name": user.name,
             "source": _("%(user)s's forward", user=user.name),
@@ -190,45 +211,40 @@ class MailSyncMessage(models.Model):
     # -- matching --------------------------------------------------------------
     @api.model
     def _records_by_address(self, addresses, company):
-        """{address: {(model, id)}} for contacts and active leads carrying it."""
+        """{address: {(model, id)}} for contacts and active leads carrying it that
+        the company's mailboxes may post on (see ``_in_scope``)."""
         found = {}
         if not addresses:
             return found
         self.env.cr.execute(
-            """
+            f"""
             SELECT p.email_normalized, 'res.partner', p.id FROM res_partner p
-             WHERE p.email_normalized = ANY(%(a)s) AND p.active
-               AND (p.company_id IS NULL OR p.company_id = %(c)s)
+             WHERE p.email_normalized = ANY(%(a)s) AND p.active AND {_in_scope("p")}
             UNION ALL
             SELECT l.email_normalized, 'crm.lead', l.id FROM crm_lead l
-             WHERE l.email_normalized = ANY(%(a)s) AND l.active
-               AND (l.company_id IS NULL OR l.company_id = %(c)s)
+             WHERE l.email_normalized = ANY(%(a)s) AND l.active AND {_in_scope("l")}
             UNION ALL
             SELECT p.email_normalized, 'crm.lead', l.id FROM crm_lead l JOIN res_partner p ON p.id = l.partner_id
-             WHERE p.email_normalized = ANY(%(a)s) AND l.active
-               AND (l.company_id IS NULL OR l.company_id = %(c)s)
+             WHERE p.email_normalized = ANY(%(a)s) AND l.active AND {_in_scope("l")}
             """,
-            {"a": list(addresses), "c": company.id},
+            {"a": list(addresses), **_scope_params(company)},
         )
         for address, model, res_id in self.env.cr.fetchall():
             found.setdefault(address, set()).add((model, res_id))
         return found
 
     @api.model
-    def _links_by_message_id(self, message_ids):
+    def _links_by_message_id(self, message_ids, company):
         links = {}
         if message_ids:
             self.env.cr.execute(
-                # Records deleted or archived since do not pass their thread on.
-                """
+                # Records deleted or archived since do not pass their thread on, and
+                # a thread never carries an email to a record out of the company's reach.
+                f"""
                 SELECT l.message_id, l.res_model, l.res_id, l.address FROM mail_sync_link l
-                 WHERE l.message_id = ANY(%s) AND l.state = 'linked'
-                   AND CASE l.res_model
-                       WHEN 'crm.lead' THEN EXISTS (SELECT 1 FROM crm_lead c WHERE c.id = l.res_id AND c.active)
-                       WHEN 'res.partner' THEN EXISTS (SELECT 1 FROM res_partner p WHERE p.id = l.res_id AND p.active)
-                       ELSE FALSE END
+                 WHERE l.message_id = ANY(%(ids)s) AND l.state = 'linked' AND {LINK_IN_SCOPE}
                 """,
-                [list(message_ids)],
+                {"ids": list(message_ids), **_scope_params(company)},
             )
             for message_id, model, res_id, address in self.env.cr.fetchall():
                 links.setdefault(message_id, {})[(model, res_id)] = address
@@ -241,7 +257,7 @@ class MailSyncMessage(models.Model):
         internal = context["rules"]
         wanted = {a for rec in records for a in rules.external_participants(rec, internal, context["owner"])}
         by_address = self._records_by_address(wanted, company)
-        links = self._links_by_message_id({ref for rec in records for ref in rec.thread_ids})
+        links = self._links_by_message_id({ref for rec in records for ref in rec.thread_ids}, company)
         return [
             rules.decide(rec, internal, by_address, links, context["owner"], context["skip_noise"]) for rec in records
         ]
@@ -280,7 +296,7 @@ class MailSyncMessage(models.Model):
         rows that produced at least one message."""
         message_ids = list({rec.message_id for _row, rec, _d in items})
         present = self._already_present(message_ids)
-        authors = self._authors({rec.sender[0].email for _r, rec, _d in items if rec.sender})
+        authors = self._authors({rec.sender[0].email for _r, rec, _d in items if rec.sender}, context["company"])
         subtype_id = self.env["ir.model.data"]._xmlid_to_res_id("mail.mt_comment")
         by_model, link_values, posted_rows = {}, [], set()
         # Odoo's chatter lists messages by creation order: create oldest first.
@@ -336,8 +352,10 @@ class MailSyncMessage(models.Model):
         return set(self.env.cr.fetchall())
 
     @api.model
-    def _authors(self, addresses):
-        """The contact each sender is, preferring a user's own partner."""
+    def _authors(self, addresses, company):
+        """The contact each sender is, preferring a user's own partner; only
+        contacts the company's users may read (Odoo's res_partner_rule), so a
+        chatter never shows another company's contact."""
         if not addresses:
             return {}
         self.env.cr.execute(
@@ -345,9 +363,10 @@ class MailSyncMessage(models.Model):
             SELECT DISTINCT ON (p.email_normalized) p.email_normalized, p.id FROM res_partner p
               LEFT JOIN res_users u ON u.partner_id = p.id
              WHERE p.email_normalized = ANY(%s) AND p.active
+               AND (p.company_id IS NULL OR p.company_id = %s OR p.partner_share IS NOT TRUE)
              ORDER BY p.email_normalized, u.id IS NULL, p.id
             """,
-            [list(addresses)],
+            [list(addresses), company.id],
         )
         return dict(self.env.cr.fetchall())
 
@@ -493,12 +512,18 @@ class MailSyncMessage(models.Model):
         return found
 
     def action_delete_everywhere(self):
-        """The mailbox owner takes an email back from every record it was posted on."""
+        """The mailbox owner takes an email back from every record this mailbox
+        posted it on. A Message-ID is no authority: the same email posted from
+        another mailbox (or planted in this one) stays where that mailbox put it."""
         for row in self:
             if row.account_id.user_id != self.env.user and not self.env.user.has_group("base.group_system"):
                 raise UserError(_("Only the owner of the mailbox can delete its emails everywhere."))
-        links = self.env["mail.sync.link"].sudo().search([("message_id", "in", self.mapped("message_id"))])
-        links._reject_and_remove()
+        Link = self.env["mail.sync.link"].sudo()
+        for account in self.account_id:
+            rows = self.filtered(lambda r, a=account: r.account_id == a)
+            Link.search(
+                [("message_id", "in", rows.mapped("message_id")), ("account_id", "=", account.id)]
+            )._reject_and_remove()
         self.sudo().write({"state": "skipped", "reason": "deleted by its owner"})
         return True
 
@@ -530,27 +555,66 @@ class MailSyncMessage(models.Model):
 
     @api.model
     def _link_addresses(self, addresses):
-        # One mailbox per email is enough: the same email in two mailboxes is
-        # fetched once.
-        self.env.cr.execute(
-            """
-            WITH candidates AS (
-                SELECT DISTINCT ON (m.message_id) m.id, m.uid, m.remote_id, m.account_id, m.folder_id
-                  FROM mail_sync_message m JOIN mail_sync_account a ON a.id = m.account_id
-                 WHERE m.participants && %s::text[] AND m.state IN ('indexed', 'skipped', 'posted')
-                   AND (a.history_start IS NULL OR m.date >= a.history_start)
-                 ORDER BY m.message_id, m.id
+        # Each company's mailboxes are searched only for the addresses of records
+        # they may post on: a new address on another company's contact reads no
+        # mailbox of this one. Within a company, one mailbox per email is enough:
+        # the same email in two mailboxes is fetched once.
+        groups = []
+        for company, reachable in self._reachable_addresses(addresses).items():
+            self.env.cr.execute(
+                """
+                WITH candidates AS (
+                    SELECT DISTINCT ON (m.message_id) m.id, m.uid, m.remote_id, m.account_id, m.folder_id
+                      FROM mail_sync_message m JOIN mail_sync_account a ON a.id = m.account_id
+                     WHERE m.participants && %s::text[] AND m.state IN ('indexed', 'skipped', 'posted')
+                       AND a.company_id = %s AND (a.history_start IS NULL OR m.date >= a.history_start)
+                     ORDER BY m.message_id, m.id
+                )
+                SELECT account_id, folder_id, array_agg(id), array_agg(uid), array_agg(remote_id) FROM candidates
+                 GROUP BY account_id, folder_id
+                """,
+                [sorted(reachable), company.id],
             )
-            SELECT account_id, folder_id, array_agg(id), array_agg(uid), array_agg(remote_id) FROM candidates
-             GROUP BY account_id, folder_id
-            """,
-            [addresses],
-        )
-        for account_id, folder_id, row_ids, uids, remote_ids in self.env.cr.fetchall():
+            groups += self.env.cr.fetchall()
+        for account_id, folder_id, row_ids, uids, remote_ids in groups:
             account = self.env["mail.sync.account"].sudo().browse(account_id)
             folder = self.env["mail.sync.folder"].sudo().browse(folder_id)
             self._link_rows(account, folder, _rows_by_key(row_ids, uids, remote_ids))
             self._follow_threads(account)
+
+    @api.model
+    def _reachable_addresses(self, addresses):
+        """{company with mailboxes: the ``addresses`` carried by records its
+        mailboxes may post on}."""
+        if not addresses:
+            return {}
+        self.env.flush_all()
+        self.env.cr.execute(
+            """
+            SELECT p.email_normalized, p.company_id FROM res_partner p
+             WHERE p.email_normalized = ANY(%(a)s) AND p.active
+            UNION
+            SELECT l.email_normalized, l.company_id FROM crm_lead l
+             WHERE l.email_normalized = ANY(%(a)s) AND l.active
+            UNION
+            SELECT p.email_normalized, l.company_id FROM crm_lead l JOIN res_partner p ON p.id = l.partner_id
+             WHERE p.email_normalized = ANY(%(a)s) AND l.active
+            """,
+            {"a": list(addresses)},
+        )
+        by_company = {}
+        for address, company_id in self.env.cr.fetchall():
+            by_company.setdefault(company_id, set()).add(address)
+        self.env.cr.execute("SELECT DISTINCT company_id FROM mail_sync_account")
+        companies = self.env["res.company"].sudo().browse(row[0] for row in self.env.cr.fetchall())
+        reachable = {}
+        for company in companies:
+            found = by_company.get(company.id, set())
+            if company._mail_sync_shares_records():
+                found = found | by_company.get(None, set())
+            if found:
+                reachable[company] = found
+        return reachable
 
     def _link_rows(self, account, folder, row_by_uid, box=None):
         """Fetch and post index rows of one folder (on ``box`` when one is open).
@@ -576,14 +640,16 @@ class MailSyncMessage(models.Model):
         follow chains of replies."""
         for _round in range(rounds):
             self.env.flush_all()
+            # Only threads linked on records this mailbox may post on.
             self.env.cr.execute(
-                """
+                f"""
                 SELECT m.folder_id, array_agg(m.id), array_agg(m.uid), array_agg(m.remote_id) FROM mail_sync_message m
-                 WHERE m.account_id = %s AND m.state = 'indexed' AND m.thread_ids <> '{}'
-                   AND EXISTS (SELECT 1 FROM mail_sync_link l WHERE l.message_id = ANY(m.thread_ids))
+                 WHERE m.account_id = %(account)s AND m.state = 'indexed' AND m.thread_ids <> '{{}}'
+                   AND EXISTS (SELECT 1 FROM mail_sync_link l WHERE l.message_id = ANY(m.thread_ids)
+                                                              AND l.state = 'linked' AND {LINK_IN_SCOPE})
                  GROUP BY m.folder_id
                 """,
-                [account.id],
+                {"account": account.id, **_scope_params(account.company_id)},
             )
             groups = self.env.cr.fetchall()
             if not groups:

@@ -1,5 +1,5 @@
 from odoo import _, api, fields, models
-from odoo.exceptions import ValidationError
+from odoo.exceptions import AccessError, ValidationError
 
 from ..engine import rules
 
@@ -35,14 +35,28 @@ class MailSyncNever(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         for vals in vals_list:
+            self._check_owner_values(vals)
             if vals.get("entry"):
                 vals["entry"] = self._normalize_entry(vals["entry"])
         return super().create(vals_list)
 
     def write(self, vals):
+        self._check_owner_values(vals)
         if vals.get("entry"):
             vals["entry"] = self._normalize_entry(vals["entry"])
         return super().write(vals)
+
+    @api.model
+    def _check_owner_values(self, vals):
+        """A user's entry stays theirs, in one of their companies. Record rules are
+        checked before a write, not after: without this, a user would turn their
+        own entry into a company entry (no owner) or another user's."""
+        if self.env.su or self.env.user.has_group("base.group_system"):
+            return
+        if "user_id" in vals and vals["user_id"] != self.env.uid:
+            raise AccessError(_("Only administrators change the company's never-sync list or another user's."))
+        if "company_id" in vals and vals["company_id"] not in self.env.user.company_ids.ids:
+            raise AccessError(_("A never-sync entry belongs to one of your companies."))
 
     # -- what an entry takes away ------------------------------------------------
     @api.model

@@ -33,6 +33,19 @@ class ResCompany(models.Model):
         help="Leave out automatic replies, newsletters and mailing-list mail "
         "(Auto-Submitted, Precedence: bulk/list/junk, List-Id, List-Unsubscribe).",
     )
+    mail_sync_shared_records = fields.Selection(
+        [
+            ("single", "While this is the only company"),
+            ("always", "Always"),
+            ("never", "Never"),
+        ],
+        string="Contacts and Leads Without a Company",
+        default="single",
+        required=True,
+        help="Whether this company's mailboxes post on contacts and leads that have no company. Users of "
+        "every company read those records: with several companies, an email posted there is read by "
+        "other companies' users too.",
+    )
     mail_sync_attachment_max_mb = fields.Integer(
         string="Largest Attachment Imported (MB)",
         default=10,
@@ -51,9 +64,19 @@ class ResCompany(models.Model):
         self.ensure_one()
         return addresses.parse_domain_list(self.mail_sync_excluded_domains)
 
+    def _mail_sync_shares_records(self):
+        """Whether this company's mailboxes may post on records without a company
+        (readable by the users of every company)."""
+        self.ensure_one()
+        if self.mail_sync_shared_records == "single":
+            return self.env["res.company"].sudo().with_context(active_test=False).search_count([], limit=2) == 1
+        return self.mail_sync_shared_records == "always"
+
     def _mail_sync_internal_rules(self):
         """The company's domains plus every address of an internal user of the
-        database (login, email, connected mailboxes), whatever its domain."""
+        database (login, email), whatever its domain, and the addresses of the
+        company's own mailboxes (a mailbox of another company, whose address any
+        user may type, must not silence this company's sync)."""
         self.ensure_one()
         never = self._mail_sync_never_entries()
         if not self.mail_sync_exclude_users:
@@ -63,8 +86,9 @@ class ResCompany(models.Model):
             SELECT u.login, p.email FROM res_users u JOIN res_partner p ON p.id = u.partner_id
              WHERE u.active AND NOT u.share
             UNION ALL
-            SELECT a.email, NULL FROM mail_sync_account a
-            """
+            SELECT a.email, NULL FROM mail_sync_account a WHERE a.company_id = %s
+            """,
+            [self.id],
         )
         internal = {value for row in self.env.cr.fetchall() for value in row if value}
         return rules.InternalRules.build(self._mail_sync_excluded_domain_set(), internal, never=never)

@@ -25,6 +25,7 @@ class ResConfigSettings(models.TransientModel):
     mail_sync_exclude_users = fields.Boolean(related="company_id.mail_sync_exclude_users", readonly=False)
     mail_sync_skip_noise = fields.Boolean(related="company_id.mail_sync_skip_noise", readonly=False)
     mail_sync_attachment_max_mb = fields.Integer(related="company_id.mail_sync_attachment_max_mb", readonly=False)
+    mail_sync_shared_records = fields.Selection(related="company_id.mail_sync_shared_records", readonly=False)
     mail_sync_interval = fields.Integer(
         "Sync Interval (minutes)", compute="_compute_mail_sync_interval", inverse="_inverse_mail_sync_interval"
     )

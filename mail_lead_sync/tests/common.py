@@ -49,6 +49,7 @@ class MailSyncCase(TransactionCase):
         return self.env["mail.sync.account"].create(
             {
                 "user_id": user.id,
+                "company_id": user.company_id.id,
                 "email": login,
                 "host": self.dovecot.host,
                 "port": self.dovecot.port_ssl,

@@ -1,4 +1,5 @@
-from odoo import api, fields, models
+from odoo import _, api, fields, models
+from odoo.exceptions import AccessError
 
 
 class MailSyncAccountRemove(models.TransientModel):
@@ -14,13 +15,26 @@ class MailSyncAccountRemove(models.TransientModel):
         required=True,
     )
 
+    def _is_owner(self):
+        return self.account_id.sudo().user_id == self.env.user or self.env.user.has_group("base.group_system")
+
+    @api.constrains("account_id")
+    def _check_account_id(self):
+        for wizard in self:
+            if not wizard._is_owner():
+                raise AccessError(_("Only the owner of a mailbox can remove it."))
+
     @api.depends("account_id")
     def _compute_synced_count(self):
+        # Also computed for unsaved wizards (onchange), where no constraint runs yet:
+        # nobody counts another user's synced emails through it.
         for wizard in self:
             wizard.synced_count = (
                 self.env["mail.sync.link"]
                 .sudo()
                 .search_count([("account_id", "=", wizard.account_id.id), ("mail_message_id", "!=", False)])
+                if wizard.account_id and wizard._is_owner()
+                else 0
             )
 
     def action_confirm(self):

@@ -1,4 +1,4 @@
-from odoo import _, fields, models
+from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
 
@@ -9,12 +9,18 @@ class MailSyncForwardAssign(models.TransientModel):
     _description = "Assign a forwarded email"
 
     forward_id = fields.Many2one("mail.sync.forward", required=True, ondelete="cascade")
-    email_from = fields.Char(related="forward_id.email_from")
+    # Read as the user (not sudo, as related fields are by default): a wizard
+    # pointed at someone else's forward shows nothing of it.
+    email_from = fields.Char(related="forward_id.email_from", compute_sudo=False)
     partner_id = fields.Many2one("res.partner", string="Contact")
     lead_id = fields.Many2one("crm.lead", string="Lead / Opportunity")
     add_address = fields.Boolean(
         "Add the sender's address", default=True, help="When the contact or lead has no email address yet."
     )
+
+    @api.constrains("forward_id")
+    def _check_forward_id(self):
+        self.forward_id._check_forwarder()
 
     def action_confirm(self):
         self.ensure_one()

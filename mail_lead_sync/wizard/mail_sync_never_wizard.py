@@ -23,6 +23,11 @@ class MailSyncNeverWizard(models.TransientModel):
             wizard.preview = False
             if not wizard.entry:
                 continue
+            # What a company entry takes away counts every mailbox of the company:
+            # only those who may add one see it.
+            if wizard.scope == "company" and not self.env.user.has_group("base.group_system"):
+                wizard.preview = _("Only administrators change the company's never-sync list.")
+                continue
             try:
                 entry = Never._normalize_entry(wizard.entry)
             except Exception:  # noqa: BLE001 - the message comes when the user confirms

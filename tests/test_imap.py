@@ -250,6 +250,14 @@ def test_reading_changes_no_flag(dovecot, mailbox, settings):
     assert rb"\Seen" not in after["INBOX"][1]  # unread mail stays unread
 
 
+def test_recent_subjects_are_read_without_a_flag_change(dovecot, mailbox, settings):
+    for n in range(1, 5):
+        dovecot.append(mailbox.login, "INBOX", email_bytes(n))
+    with ImapMailbox(settings) as box:
+        assert box.recent_subjects(limit=3) == ["Message 2", "Message 3", "Message 4"]
+    assert all(rb"\Seen" not in flags for flags in dovecot.flags(mailbox.login, "INBOX").values())
+
+
 def test_cursor_resumes_and_unchanged_mailbox_costs_one_status(dovecot, mailbox, settings):
     for n in range(1, 4):
         dovecot.append(mailbox.login, "INBOX", email_bytes(n))

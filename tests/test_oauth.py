@@ -22,7 +22,7 @@ def test_authorization_url_asks_for_offline_mail_access():
         "client_id": "client-1",
         "redirect_uri": REDIRECT,
         "response_type": "code",
-        "scope": "https://mail.google.com/",
+        "scope": "https://mail.google.com/ openid email",
         "state": "st4te",
         "access_type": "offline",
         "prompt": "consent",
@@ -43,6 +43,20 @@ def test_code_exchange_refresh_and_imap_login(oauth_server, dovecot, mailbox):
     )  # fmt: skip
     with ImapMailbox(settings) as box:
         assert box.sync_folders()[0].name == "INBOX"
+
+
+def test_the_grant_names_the_signed_in_address_for_this_client_only(oauth_server, mailbox):
+    code = oauth_server.issue_code(mailbox.login, "client-1", REDIRECT, email="Someone.Else@gmail.test")
+    grant = oauth.exchange_code(oauth.GOOGLE, "client-1", "secret", code, REDIRECT, token_uri=oauth_server.token_url)
+    assert grant.email == "Someone.Else@gmail.test"
+    # An ID token issued to another app proves nothing to this one.
+    token = oauth_server.id_token("another-client", mailbox.login)
+    assert oauth.google_email({"id_token": token}, "client-1") == ""
+    assert oauth.google_email({"id_token": "not-a-jwt"}, "client-1") == ""
+    assert oauth.microsoft_email({"id_token_claims": {"aud": "app", "preferred_username": "x@y.test"}}, "app") == (
+        "x@y.test"
+    )
+    assert oauth.microsoft_email({"id_token_claims": {"aud": "app", "email": "x@y.test"}}, "app") == ""
 
 
 def test_a_code_used_twice_is_refused(oauth_server, mailbox):

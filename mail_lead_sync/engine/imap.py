@@ -7,6 +7,8 @@ HIGHESTMODSEQ to answer "anything new?" with one STATUS command).
 """
 
 import datetime
+import email
+import email.policy
 import logging
 import re
 import socket
@@ -385,6 +387,22 @@ class ImapMailbox:
             raise errors.ServerError("This mailbox has no Sent folder to keep a copy in.", "")
         self._call(self.client.append, sent.name, raw, flags=(imapclient.SEEN,), msg_time=date)
         return sent.name
+
+    def recent_subjects(self, limit=50):
+        """Subjects of the last ``limit`` emails of INBOX (EXAMINE, BODY.PEEK: nothing
+        marked read). A caller looking for a secret compares them itself, so the
+        secret never reaches the server (whose SEARCH could just echo it back)."""
+        self._examine(Folder("INBOX", "inbox"))
+        uids = sorted(self._call(self.client.search, ["ALL"]))[-limit:]
+        if not uids:
+            return []
+        key = b"BODY[HEADER.FIELDS (SUBJECT)]"
+        fetched = self._call(self.client.fetch, uids, ["BODY.PEEK[HEADER.FIELDS (SUBJECT)]"])
+        subjects = []
+        for data in fetched.values():
+            header = email.message_from_bytes(data.get(key, b""), policy=email.policy.default)
+            subjects.append(str(header.get("Subject", "")))
+        return subjects
 
     def fetch_bodies(self, folder, uids, batch_size=50):
         """Yield ``(uid, raw bytes)`` for the given UIDs (BODY.PEEK: flags untouched).

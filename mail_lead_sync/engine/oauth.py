@@ -8,8 +8,10 @@ expired, password changed) raises :class:`errors.TokenRejected`: the mailbox
 asks its owner to reconnect.
 """
 
+import base64
 import datetime
 import functools
+import json
 import urllib.parse
 import warnings
 from dataclasses import dataclass
@@ -36,8 +38,9 @@ GOOGLE = OAuthProvider(
     name="Google",
     auth_uri="https://accounts.google.com/o/oauth2/v2/auth",
     token_uri="https://oauth2.googleapis.com/token",
-    # IMAP needs the full mail scope; the addon only ever reads with it.
-    scopes=("https://mail.google.com/",),
+    # IMAP needs the full mail scope; the addon only ever reads with it. openid and
+    # email bring an ID token naming the account's address (the proof to send from it).
+    scopes=("https://mail.google.com/", "openid", "email"),
     # offline: a refresh token; consent: a new one even if the user granted before.
     extra_params=(("access_type", "offline"), ("prompt", "consent")),
 )
@@ -48,6 +51,39 @@ class Grant:
     access_token: str
     expires_at: datetime.datetime  # aware UTC
     refresh_token: str = ""
+    email: str = ""  # the address the provider vouches for ("" when it named none)
+
+
+def _id_token_claims(id_token):
+    """The claims of an ID token received straight from the token endpoint over
+    TLS, where OpenID Connect Core §3.1.3.7 lets TLS stand for the signature."""
+    try:
+        payload = id_token.split(".")[1]
+        return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    except (IndexError, ValueError, AttributeError):
+        return {}
+
+
+def _audience_is(claims, client_id):
+    audience = claims.get("aud")
+    return client_id in audience if isinstance(audience, list) else audience == client_id
+
+
+def google_email(body, client_id):
+    """Google's verified address of the signed-in account, from the token response."""
+    claims = _id_token_claims(body.get("id_token", ""))
+    if not _audience_is(claims, client_id) or claims.get("email_verified") not in (True, "true"):
+        return ""
+    return claims.get("email") or ""
+
+
+def microsoft_email(result, client_id):
+    """The signed-in account's user principal name (its domain is one the tenant
+    proved it owns). Not the ``email`` claim: Entra lets tenants set it unverified."""
+    claims = result.get("id_token_claims") or {}
+    if not _audience_is(claims, client_id):
+        return ""
+    return claims.get("preferred_username") or ""
 
 
 def authorization_url(provider, client_id, redirect_uri, state, login_hint=""):
@@ -93,6 +129,7 @@ def exchange_code(provider, client_id, client_secret, code, redirect_uri, token_
         body["access_token"],
         datetime.datetime.now(datetime.UTC) + datetime.timedelta(seconds=int(body.get("expires_in", 3600))),
         body.get("refresh_token", ""),
+        google_email(body, client_id),
     )
 
 
@@ -182,6 +219,7 @@ class MicrosoftApp:
             datetime.datetime.now(datetime.UTC) + datetime.timedelta(seconds=int(result.get("expires_in", 3600))),
             # Microsoft rotates refresh tokens: keep the newest one.
             result.get("refresh_token") or refresh_token,
+            microsoft_email(result, self.client_id),
         )
 
     def finish_sign_in(self, flow, params):

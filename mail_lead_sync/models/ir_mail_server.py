@@ -6,7 +6,7 @@ from odoo import _, fields, models, modules
 
 from odoo.addons.base.models.ir_mail_server import MailDeliveryException
 
-from ..engine import addresses, errors
+from ..engine import errors
 
 _logger = logging.getLogger(__name__)
 
@@ -18,15 +18,28 @@ class IrMailServer(models.Model):
         "mail.sync.account", string="Mailbox", readonly=True, ondelete="cascade", index="btree_not_null"
     )
 
-    def _mail_sync_account(self, mail_server_id=None, email_from=None):
-        """The mailbox whose outgoing server sends this (by server, else by sender)."""
-        Account = self.env["mail.sync.account"].sudo()
-        if mail_server_id:
-            return self.sudo().browse(mail_server_id).mail_sync_account_id
-        sender = addresses.normalize(email_from or "")
-        return (
-            Account.search([("send_enabled", "=", True), ("email", "=ilike", sender)], limit=1) if sender else Account
-        )
+    def _find_mail_server(self, email_from, mail_servers=None):
+        # A mailbox's server carries its owner's own mail only (chosen explicitly by
+        # mail.mail, see mail_mail.py): it is never a candidate of Odoo's choice, not
+        # even as the fallback, whatever the From.
+        if mail_servers is None:
+            mail_servers = self.sudo().search([("mail_sync_account_id", "=", False)], order="sequence")
+        else:
+            mail_servers = mail_servers.filtered(lambda server: not server.sudo().mail_sync_account_id)
+        return super()._find_mail_server(email_from, mail_servers=mail_servers)
+
+    def _mail_sync_allowed_account(self, mail_server_id):
+        """The mailbox of this server, which must be the one mail.mail is sending the
+        owner's own mail through (context ``mail_sync_send_account``); refused otherwise."""
+        account = self.sudo().browse(mail_server_id).mail_sync_account_id if mail_server_id else None
+        if account and self.env.context.get("mail_sync_send_account") != account.id:
+            raise MailDeliveryException(
+                _(
+                    "The outgoing server of the mailbox %(email)s sends only its owner's own emails.",
+                    email=account.email,
+                )
+            )
+        return account or self.env["mail.sync.account"]
 
     def _smtp_login(self, connection, smtp_user, smtp_password):
         account = self.mail_sync_account_id.sudo() if len(self) == 1 else self.env["mail.sync.account"]
@@ -42,43 +55,46 @@ class IrMailServer(models.Model):
         return None
 
     def connect(self, *args, **kwargs):
-        graph = None if args else self._mail_sync_graph_session(kwargs)  # a host given positionally: plain SMTP
-        if graph is not None:
-            return graph
+        # A host given positionally: plain SMTP with the caller's parameters, no server record.
+        account = self.env["mail.sync.account"]
+        if not args:
+            account = self._mail_sync_allowed_account(kwargs.get("mail_server_id"))
+        if account and account.provider in ("microsoft", "exchange") and not modules.module.current_test:
+            # Microsoft 365 mailboxes send through Graph and Exchange ones through EWS, not SMTP.
+            return _MailboxSession(account, kwargs.get("smtp_from") or account.email, account.email)
         try:
-            return super().connect(*args, **kwargs)
+            connection = super().connect(*args, **kwargs)
         except Exception as exc:
-            account = self._mail_sync_account(kwargs.get("mail_server_id"), kwargs.get("smtp_from"))
             if account:
                 account._record_send_error(_smtp_words(exc))
             raise
-
-    def _mail_sync_graph_session(self, kwargs):
-        """Microsoft 365 mailboxes send through Graph and Exchange ones through EWS,
-        not SMTP: a session with the part of smtplib's interface Odoo uses."""
-        if modules.module.current_test or kwargs.get("host"):
-            return None
-        if kwargs.get("mail_server_id"):
-            server = self.sudo().browse(kwargs["mail_server_id"])
-        else:
-            server = self.sudo()._find_mail_server(kwargs.get("smtp_from"))[0]
-        account = server.mail_sync_account_id if server else None
-        if not account or account.provider not in ("microsoft", "exchange"):
-            return None
-        return _MailboxSession(account, kwargs.get("smtp_from") or account.email, server.from_filter)
+        if connection is not None and account:
+            connection.mail_sync_account_id = account.id
+        return connection
 
     def send_email(self, message, *args, **kwargs):
         mail_server_id = kwargs.get("mail_server_id") or (args[0] if args else None)
+        session = kwargs.get("smtp_session") or (args[8] if len(args) > 8 else None)
+        if session is not None:
+            account_id = getattr(session, "mail_sync_account_id", None)
+            account = self.env["mail.sync.account"].sudo().browse(account_id or [])
+        else:
+            account = self._mail_sync_allowed_account(mail_server_id).sudo()
         try:
             message_id = super().send_email(message, *args, **kwargs)
         except MailDeliveryException as exc:
-            account = self._mail_sync_account(mail_server_id, message["From"])
             if account:
                 account._record_send_error(_smtp_words(exc.args[-1] if exc.args else exc))
             raise
-        account = self._mail_sync_account(mail_server_id, message["From"])
         if account and account.save_sent and not modules.module.current_test:
-            account._save_sent_copy(message.as_bytes())
+            # One copy per email the owner wrote: Odoo sends one per recipient with the same Message-ID.
+            saved = getattr(session, "mail_sync_saved", None) if session is not None else None
+            if saved is None or message_id not in saved:
+                account._save_sent_copy(message.as_bytes())
+                if saved is not None:
+                    saved.add(message_id)
+                elif session is not None:
+                    session.mail_sync_saved = {message_id}
         return message_id
 
 
@@ -95,6 +111,7 @@ def _smtp_words(exc):
 class _MailboxSession:
     def __init__(self, account, smtp_from, from_filter):
         self.account, self.smtp_from, self.from_filter = account, smtp_from, from_filter
+        self.mail_sync_account_id = account.id
 
     def send_message(self, message, smtp_from, smtp_to_list):
         try:

@@ -10,7 +10,7 @@ from dateutil.relativedelta import relativedelta
 from markupsafe import Markup
 
 from odoo import _, api, fields, models
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import consteq
 from odoo.tools.misc import hmac
 
@@ -34,6 +34,11 @@ SKIP_REASONS = {
     "failed": "Could not be read",
     "deleted by its owner": "Deleted everywhere by the mailbox owner",
 }
+
+# Written only by Odoo itself (sudo inside methods), never through write() / RPC.
+SYSTEM_FIELDS = {"send_verified_email", "send_verified_by", "send_code", "send_code_date"}
+# Moving one of these moves the credentials to another server.
+SERVER_FIELDS = ("host", "port", "smtp_host", "smtp_port")
 
 # Advisory-lock namespace ("mls\0"): one worker at a time per mailbox.
 LOCK_NAMESPACE = 0x6D6C7300
@@ -87,9 +92,24 @@ class MailSyncAccount(models.Model):
     oauth_state_nonce = fields.Char(groups="base.group_system", copy=False)
     oauth_connected = fields.Boolean(compute="_compute_oauth_connected")
     sync_enabled = fields.Boolean("Sync Emails", default=True)
-    # Sending: the mailbox owns an outgoing server whose from_filter is its address,
-    # so Odoo's own queue sends its owner's mail through it.
-    send_enabled = fields.Boolean("Send Emails", help="Mail sent from Odoo with this address goes through its server.")
+    # Sending: the mailbox owns an outgoing server that carries only its owner's own
+    # mail From its address (chosen in mail_mail.py; never one of Odoo's candidates).
+    send_enabled = fields.Boolean(
+        "Send Emails", help="Emails you write from Odoo with this address go through its server.", copy=False
+    )
+    # Proof that the address is the owner's, required to send: set by the system only
+    # (OAuth sign-in, a code read back from the inbox, an administrator), never by write().
+    send_verified_email = fields.Char("Proven Address", readonly=True, copy=False)
+    send_verified_by = fields.Selection(
+        [("oauth", "Provider sign-in"), ("code", "Code read back from the inbox"), ("admin", "Administrator")],
+        string="Proven By",
+        readonly=True,
+        copy=False,
+    )
+    send_verified = fields.Boolean("Address Proven", compute="_compute_send_verified")
+    send_blocked_reason = fields.Char(compute="_compute_send_verified")
+    send_code = fields.Char(groups="base.group_system", copy=False)
+    send_code_date = fields.Datetime("Code Sent On", readonly=True, copy=False)
     smtp_host = fields.Char("Outgoing Server")
     smtp_port = fields.Integer("Outgoing Port", default=587)
     smtp_security = fields.Selection(
@@ -151,9 +171,139 @@ class MailSyncAccount(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
+        for vals in vals_list:
+            self._check_system_fields(vals)
+            if not self.env.su and "user_id" in vals and vals["user_id"] != self.env.uid:
+                self._check_admin(_("Only an administrator can add a mailbox for someone else."))
         accounts = super().create(vals_list)
+        accounts._check_send_proven()
         accounts.filtered("send_enabled")._sync_mail_server()
         return accounts
+
+    @api.model
+    def _check_system_fields(self, vals):
+        if not self.env.su and SYSTEM_FIELDS & set(vals):
+            raise AccessError(_("How a mailbox's address was proven is set by Odoo only."))
+
+    def _check_admin(self, message):
+        if not self.env.su and not self.env.user.has_group("base.group_system"):
+            raise AccessError(message)
+
+    def _check_send_proven(self):
+        for account in self:
+            if account.send_enabled and not account.send_verified:
+                raise UserError(account._send_unproven_words())
+
+    def _send_unproven_words(self):
+        how = {
+            "gmail": _("sign in with Google"),
+            "microsoft": _("sign in with Microsoft"),
+            "exchange": _("ask an administrator to confirm it"),
+        }.get(self.provider, _("click Verify Address (Odoo emails a code to it and reads it back from the inbox)"))
+        return _(
+            "Sending from %(email)s stays off until the address is proven to be yours: %(how)s.",
+            email=self.email,
+            how=how,
+        )
+
+    @api.depends("email", "send_verified_email", "provider")
+    def _compute_send_verified(self):
+        for account in self:
+            proven = bool(account.email) and account.send_verified_email == addresses.normalize(account.email or "")
+            account.send_verified = proven
+            account.send_blocked_reason = False if proven else account._send_unproven_words()
+
+    def _set_send_proven(self, how):
+        """Record that the owner controls the mailbox's current address."""
+        self.sudo().write(
+            {
+                "send_verified_email": addresses.normalize(self.email),
+                "send_verified_by": how,
+                "send_code": False,
+                "send_code_date": False,
+            }
+        )
+
+    def _clear_send_proof(self):
+        self.sudo().with_context(mail_sync_no_server=True).write(
+            {"send_verified_email": False, "send_verified_by": False, "send_code": False, "send_code_date": False}
+        )
+        self.filtered("send_enabled").sudo().write({"send_enabled": False})
+
+    def action_confirm_address(self):
+        """An administrator vouches that the address belongs to the owner."""
+        self._check_admin(_("Only an administrator can confirm a mailbox's address."))
+        for account in self:
+            account._set_send_proven("admin")
+        return True
+
+    def action_send_verification_code(self):
+        """Email a code to the address through Odoo's normal outgoing server (never the
+        mailbox's: its owner chose that one), to be read back from the inbox."""
+        self.ensure_one()
+        self._check_owner()
+        if self.provider not in ("imap", "gmail"):
+            raise UserError(self._send_unproven_words())
+        code = f"{secrets.token_hex(4)}-{secrets.token_hex(4)}".upper()
+        self.sudo().write({"send_code": code, "send_code_date": fields.Datetime.now()})
+        company = self.company_id.sudo()
+        mail = (
+            self.env["mail.mail"]
+            .sudo()
+            .create(
+                {
+                    "subject": _("Odoo address check %(code)s", code=code),
+                    "body_html": Markup("<p>%s</p><p>%s</p>")
+                    % (
+                        _(
+                            "Odoo checks that %(email)s is the mailbox of %(name)s before sending from it.",
+                            email=self.email,
+                            name=self.user_id.name,
+                        ),
+                        _(
+                            "Nothing to do: Odoo reads this code back from the inbox. If you did not ask for it, "
+                            "tell your administrator."
+                        ),
+                    ),
+                    "email_to": self.email,
+                    "email_from": company.email_formatted or self.env["ir.mail_server"]._get_default_from_address(),
+                    "author_id": self.env.ref("base.partner_root").id,
+                    "auto_delete": True,
+                }
+            )
+        )
+        mail.send()
+        return self._notify(
+            _("Code sent"),
+            _("A code was sent to %(email)s. When it has arrived, click Check Code.", email=self.email),
+            "info",
+        )
+
+    def action_check_verification_code(self):
+        """Look for the code in the inbox, through the mailbox's own connection."""
+        self.ensure_one()
+        self._check_owner()
+        code, sent = self.sudo().send_code, self.send_code_date
+        if not code or not sent or sent < fields.Datetime.now() - datetime.timedelta(days=1):
+            raise UserError(_("No code is waiting for %(email)s: click Verify Address first.", email=self.email))
+        try:
+            with self._open_mailbox() as box:
+                # The code is never sent to the server (its SEARCH could echo it):
+                # the last subjects are read and compared here.
+                found = any(code in subject for subject in box.recent_subjects())
+        except errors.SyncError as exc:
+            return self._notify(_("Connection failed"), str(exc), "danger")
+        if not found:
+            return self._notify(
+                _("Not arrived yet"),
+                _("The code is not in the inbox of %(email)s yet. Try again in a minute.", email=self.email),
+                "warning",
+            )
+        self._set_send_proven("code")
+        self.write({"send_enabled": True})
+        return self._notify(
+            _("Address proven"), _("Emails you write from %(email)s now leave through it.", email=self.email), "success"
+        )
 
     def _sync_mail_server(self):
         """Create, update or archive the outgoing server of each mailbox."""
@@ -265,8 +415,34 @@ class MailSyncAccount(models.Model):
             )
 
     def write(self, vals):
+        self._check_system_fields(vals)
+        if {"user_id", "company_id"} & set(vals):
+            self._check_admin(_("Only an administrator can give a mailbox to another owner or company."))
         before = {account.id: account.share_level for account in self} if "share_level" in vals else {}
+        # Credentials follow the server they were given for: another host or port
+        # (incoming or outgoing) needs the password or sign-in again.
+        moved = self.filtered(
+            lambda a: any(key in vals and (vals[key] or False) != (a[key] or False) for key in SERVER_FIELDS)
+        )
+        renamed = self.filtered(
+            lambda a: "email" in vals and addresses.normalize(vals["email"] or "") != addresses.normalize(a.email or "")
+        )
         result = super().write(vals)
+        if moved and not ({"password", "password_input"} & set(vals)):
+            moved.sudo().with_context(mail_sync_no_server=True).write(
+                {
+                    "password": False,
+                    "oauth_refresh_token": False,
+                    "oauth_access_token": False,
+                    "oauth_expires_at": False,
+                    "state": "reconnect",
+                    "last_error": _("The server changed: enter the password again, or sign in again."),
+                }
+            )
+        if renamed:
+            renamed._clear_send_proof()
+        if "send_enabled" in vals:
+            self._check_send_proven()
         sending = {"send_enabled", "smtp_host", "smtp_port", "smtp_security", "login", "password", "email", "host"}
         if sending & set(vals) and not self.env.context.get("mail_sync_no_server"):
             self.filtered(lambda a: a.send_enabled or a.sudo().mail_server_id)._sync_mail_server()
@@ -451,6 +627,7 @@ class MailSyncAccount(models.Model):
         grant = self._microsoft_app().finish_sign_in(flow, params)
         self.write({"provider": "microsoft", "state": "new" if not self.last_sync_date else "ok", "last_error": False})
         self._oauth_store(grant)
+        self._oauth_prove_address(grant)
 
     def _oauth_finish_google(self, params):
         code = params["code"]
@@ -461,6 +638,15 @@ class MailSyncAccount(models.Model):
             values.update(host="imap.gmail.com", port=993, security="ssl")
         self.write(values)
         self._oauth_store(grant)
+        self._oauth_prove_address(grant)
+
+    def _oauth_prove_address(self, grant):
+        """The provider's word for the signed-in address proves the mailbox's own, if
+        they are the same; a sign-in to another account takes a former proof away."""
+        if grant.email and addresses.normalize(grant.email) == addresses.normalize(self.email):
+            self._set_send_proven("oauth")
+        elif self.send_verified_by == "oauth" or self.send_verified:
+            self._clear_send_proof()
 
     def _oauth_store(self, grant):
         values = {

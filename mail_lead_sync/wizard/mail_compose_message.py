@@ -1,4 +1,5 @@
-from odoo import api, fields, models
+from odoo import _, api, fields, models
+from odoo.exceptions import AccessError
 from odoo.tools import formataddr
 
 
@@ -41,7 +42,17 @@ class MailComposeMessage(models.TransientModel):
         if self.mail_sync_account_id:
             self.email_from = formataddr((self.env.user.name, self.mail_sync_account_id.email))
 
+    @api.constrains("mail_sync_account_id")
+    def _check_mail_sync_account_id(self):
+        # Sales managers can read every mailbox: picking a colleague's is refused here,
+        # whatever the client sends (mail.mail would send it through Odoo's server anyway).
+        for composer in self:
+            account = composer.mail_sync_account_id
+            if account and (account.user_id != self.env.user or not account.send_enabled):
+                raise AccessError(_("You can only send from your own mailboxes."))
+
     def _prepare_mail_values(self, res_ids):
+        self._check_mail_sync_account_id()
         values = super()._prepare_mail_values(res_ids)
         if self.mail_sync_account_id and self.composition_mode == "comment":
             email_from = formataddr((self.env.user.name, self.mail_sync_account_id.email))

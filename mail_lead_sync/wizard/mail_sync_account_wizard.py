@@ -40,7 +40,11 @@ class MailSyncAccountWizard(models.TransientModel):
     login = fields.Char()
     message = fields.Text(readonly=True)
     # The outgoing server, found together with the incoming one.
-    send_enabled = fields.Boolean("Send Emails", help="Send from Odoo through this mailbox.")
+    send_enabled = fields.Boolean(
+        "Send Emails",
+        help="Send from Odoo through this mailbox, once Odoo has checked the address is yours (a code it emails "
+        "to the address and reads back from the inbox).",
+    )
     smtp_host = fields.Char("Outgoing Server")
     smtp_port = fields.Integer("Outgoing Port", default=587)
     smtp_security = fields.Selection(
@@ -175,7 +179,6 @@ class MailSyncAccountWizard(models.TransientModel):
                 "login": self.login if self.login != email else False,
                 "password_input": self.password,
                 "sync_enabled": self.sync_enabled,
-                "send_enabled": self.send_enabled,
                 "smtp_host": self.smtp_host or False,
                 "smtp_port": self.smtp_port,
                 "smtp_security": self.smtp_security,
@@ -207,12 +210,15 @@ class MailSyncAccountWizard(models.TransientModel):
                 "login": self.login if self.login != email else False,
                 "password_input": self.password,
                 "sync_enabled": self.sync_enabled,
-                "send_enabled": self.send_enabled,
             }
         )
         return self._open(account)
 
     def _open(self, account):
+        if self.send_enabled and account.provider in ("imap", "gmail"):
+            # Sending waits for the proof that the address is the user's: the code
+            # is on its way, the mailbox's form says what is left to do.
+            account.action_send_verification_code()
         return {
             "type": "ir.actions.act_window",
             "res_model": "mail.sync.account",

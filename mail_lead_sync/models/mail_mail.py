@@ -35,10 +35,16 @@ class MailMail(models.Model):
         if not account_id:
             yield from super()._split_by_mail_configuration()
             return
-        account = self.env["mail.sync.account"].sudo().browse(account_id)
+        server = self.env["mail.sync.account"].sudo().browse(account_id).mail_server_id
         batch_size = int(self.env["ir.config_parameter"].sudo().get_param("mail.session.batch.size")) or 1000
-        for batch_ids in tools.split_every(batch_size, self.ids):
-            yield account.mail_server_id.id, False, account.email, batch_ids
+        # As Odoo does for a mail with its server set: the From as written (with the name).
+        by_from = defaultdict(list)
+        for mail in self.sudo():
+            emails_from = tools.mail.email_split_and_format(mail.email_from)
+            by_from[emails_from[0] if emails_from else mail.email_from].append(mail.id)
+        for email_from, mail_ids in by_from.items():
+            for batch_ids in tools.split_every(batch_size, mail_ids):
+                yield server.id, False, email_from, batch_ids
 
     def _mail_sync_own_mailboxes(self):
         """{mail id: mailbox} for the mails to send through a mailbox: written by the

@@ -1,6 +1,7 @@
 from unittest.mock import patch
 
 from odoo import modules
+from odoo.exceptions import UserError
 from odoo.tests import TransactionCase, tagged
 
 from .common import raw_email as _raw
@@ -72,6 +73,9 @@ class TestExchangeOnPremises(TransactionCase):
     def test_sends_through_ews(self):
         _wizard, action = self._wizard("winter-2026")
         account = self.env["mail.sync.account"].browse(action["res_id"])
+        with self.assertRaises(UserError):  # Exchange has no sign-in naming the address: an administrator vouches
+            account.send_enabled = True
+        account.action_confirm_address()
         account.send_enabled = True
         self.assertFalse(account.save_sent)  # Exchange keeps its own copy
         self.env.user.partner_id.email = "lee@acme.test"

@@ -3,6 +3,7 @@ import urllib.parse
 from unittest.mock import patch
 
 from odoo import modules
+from odoo.exceptions import UserError
 from odoo.tests import HttpCase, new_test_user, tagged
 
 from ..engine import oauth
@@ -41,13 +42,15 @@ class TestGoogleSignIn(HttpCase):
             {"email": self.email, "provider": "gmail", "host": self.dovecot.host, "port": self.dovecot.port_ssl}
         )
 
-    def _consent(self):
-        """What Google's consent page does: back to our return URL with a code."""
+    def _consent(self, signed_in_as=None):
+        """What Google's consent page does: back to our return URL with a code
+        (``signed_in_as``: the account the user chose, default the mailbox's)."""
         url = self.account.action_connect_google()["url"]
         query = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(url).query))
         self.assertTrue(url.startswith(oauth.GOOGLE.auth_uri))
         self.assertEqual(query["login_hint"], self.email)
-        code = self.oauth.issue_code(self.email, "client-1", query["redirect_uri"])
+        self.assertIn("email", query["scope"].split())  # the ID token names the account
+        code = self.oauth.issue_code(self.email, "client-1", query["redirect_uri"], email=signed_in_as)
         return query["state"], code
 
     def test_sign_in_sync_and_revocation(self):
@@ -123,13 +126,14 @@ class TestGoogleSignIn(HttpCase):
     def test_sends_with_its_google_grant(self):
         """A Google-signed-in mailbox sends by SMTP with XOAUTH2 (the token endpoint's
         access tokens are what the loopback SMTP server accepts)."""
+        smtp = SmtpServer({}, token_owner=self.oauth.access_tokens.get).start()
+        self.addCleanup(smtp.stop)
+        self.account.write({"smtp_host": "127.0.0.1", "smtp_port": smtp.port, "smtp_security": "starttls"})
         state, code = self._consent()
         self.authenticate("admin", "admin")
         self.url_open(f"/mail_lead_sync/oauth/google?state={state}&code={code}")
-        smtp = SmtpServer({}, token_owner=self.oauth.access_tokens.get).start()
-        self.addCleanup(smtp.stop)
-        self.account.write({"send_enabled": True, "smtp_host": "127.0.0.1", "smtp_port": smtp.port,
-                            "smtp_security": "starttls"})  # fmt: skip
+        self.assertEqual((self.account.send_verified, self.account.send_verified_by), (True, "oauth"))
+        self.account.send_enabled = True
         self.assertFalse(self.account.save_sent)  # Google keeps its own copy
         self.env.user.partner_id.email = self.email
         dana = self.env["res.partner"].create({"name": "Dana", "email": "dana@client.test"})
@@ -153,3 +157,19 @@ class TestGoogleSignIn(HttpCase):
         self.assertIn("Google refused", self.account.last_error)
         failed = self.env["mail.mail"].sudo().search([("body_html", "ilike", "Second")])
         self.assertEqual(failed.state, "exception")
+
+    def test_a_sign_in_to_another_account_proves_nothing(self):
+        state, code = self._consent(signed_in_as="someone.else@gmail.test")
+        self.authenticate("admin", "admin")
+        self.url_open(f"/mail_lead_sync/oauth/google?state={state}&code={code}")
+        self.assertTrue(self.account.oauth_connected)
+        self.assertFalse(self.account.send_verified)
+        with self.assertRaises(UserError):
+            self.account.send_enabled = True
+        state, code = self._consent()  # the mailbox's own account this time
+        self.url_open(f"/mail_lead_sync/oauth/google?state={state}&code={code}")
+        self.assertTrue(self.account.send_verified)
+        # A new sign-in to another account takes the proof away.
+        state, code = self._consent(signed_in_as="someone.else@gmail.test")
+        self.url_open(f"/mail_lead_sync/oauth/google?state={state}&code={code}")
+        self.assertFalse(self.account.send_verified)

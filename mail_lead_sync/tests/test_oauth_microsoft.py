@@ -5,6 +5,7 @@ import urllib.parse
 from unittest.mock import patch
 
 from odoo import modules
+from odoo.exceptions import UserError
 from odoo.tests import HttpCase, tagged
 
 from .common import raw_email as _raw
@@ -42,8 +43,9 @@ class TestMicrosoftSignIn(HttpCase):
         self.account = self.env["mail.sync.account"].create({"email": self.email, "provider": "microsoft"})
         self.authenticate("admin", "admin")
 
-    def _sign_in(self):
-        """What Microsoft's consent page does: back to our return URL with a code."""
+    def _sign_in(self, signed_in_as=None):
+        """What Microsoft's consent page does: back to our return URL with a code
+        (``signed_in_as``: the account the user chose, default the mailbox's)."""
         url = self.account.action_connect_microsoft()["url"]
         parts = urllib.parse.urlsplit(url)
         query = dict(urllib.parse.parse_qsl(parts.query))
@@ -54,7 +56,8 @@ class TestMicrosoftSignIn(HttpCase):
         self.assertIn("offline_access", query["scope"].split())  # what brings a refresh token
         self.assertEqual(query["login_hint"], self.email)
         self.assertEqual(query["code_challenge_method"], "S256")  # PKCE: the server checks the verifier
-        code = self.oauth.issue_code(self.email, "entra-app-1", query["redirect_uri"], query["code_challenge"])
+        code = self.oauth.issue_code(self.email, "entra-app-1", query["redirect_uri"], query["code_challenge"],
+                                     email=signed_in_as, nonce=query["nonce"])  # fmt: skip
         response = self.url_open(f"/mail_lead_sync/oauth/microsoft?state={query['state']}&code={code}")
         self.assertEqual(response.status_code, 200)
 
@@ -156,6 +159,7 @@ class TestMicrosoftSignIn(HttpCase):
 
     def test_sends_through_graph(self):
         self._sign_in()
+        self.assertEqual((self.account.send_verified, self.account.send_verified_by), (True, "oauth"))
         self.account.send_enabled = True
         self.assertFalse(self.account.save_sent)  # Microsoft keeps its own copy
         self.env.user.partner_id.email = self.email
@@ -173,3 +177,10 @@ class TestMicrosoftSignIn(HttpCase):
         self.account.action_sync_now()
         self.assertEqual(self.account.state, "ok", self.account.last_error)
         self.assertEqual(self.env["mail.message"].search_count([("message_id", "=", posted.message_id)]), 1)
+
+    def test_a_sign_in_to_another_account_proves_nothing(self):
+        self._sign_in(signed_in_as="someone.else@acme.test")
+        self.assertTrue(self.account.oauth_connected)
+        self.assertFalse(self.account.send_verified)
+        with self.assertRaises(UserError):
+            self.account.send_enabled = True

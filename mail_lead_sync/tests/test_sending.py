@@ -20,8 +20,9 @@ class TestSendFromOwnMailbox(MailSyncCase):
         self.password = self.box.sudo().password
         self.smtp = SmtpServer({self.box.email: self.password}).start()
         self.addCleanup(self.smtp.stop)
+        self.box.action_confirm_address()
         self.box.write({"send_enabled": True, "smtp_host": "127.0.0.1", "smtp_port": self.smtp.port,
-                        "smtp_security": "starttls"})  # fmt: skip
+                        "smtp_security": "starttls", "password_input": self.password})  # fmt: skip
         self.bob.partner_id.email = self.box.email
         self.dana = self.env["res.partner"].create({"name": "Dana", "email": "dana@client.test"})
         self.lead = self.env["crm.lead"].create({"name": "Deal", "partner_id": self.dana.id, "user_id": self.bob.id})

@@ -244,6 +244,8 @@ class MailSyncAccount(models.Model):
         self._check_owner()
         if self.provider not in ("imap", "gmail"):
             raise UserError(self._send_unproven_words())
+        if self.send_code_date and self.send_code_date > fields.Datetime.now() - datetime.timedelta(minutes=1):
+            raise UserError(_("A code was sent to %(email)s less than a minute ago: wait for it.", email=self.email))
         code = f"{secrets.token_hex(4)}-{secrets.token_hex(4)}".upper()
         self.sudo().write({"send_code": code, "send_code_date": fields.Datetime.now()})
         company = self.company_id.sudo()
@@ -424,8 +426,12 @@ class MailSyncAccount(models.Model):
         moved = self.filtered(
             lambda a: any(key in vals and (vals[key] or False) != (a[key] or False) for key in SERVER_FIELDS)
         )
+        # A proof holds for one address and one owner.
         renamed = self.filtered(
-            lambda a: "email" in vals and addresses.normalize(vals["email"] or "") != addresses.normalize(a.email or "")
+            lambda a: (
+                ("email" in vals and addresses.normalize(vals["email"] or "") != addresses.normalize(a.email or ""))
+                or ("user_id" in vals and vals["user_id"] != a.user_id.id)
+            )
         )
         result = super().write(vals)
         if moved and not ({"password", "password_input"} & set(vals)):

@@ -99,6 +99,12 @@ class TestSendingTrustBoundaries(MailSyncCase):
         self.assertFalse(self.bob_smtp.received)  # never through the server its owner chose
         [code_mail] = self.received(self.odoo_smtp)
         self.assertEqual(code_mail["To"], self.box.email)
+        # The owner learns the code only from the inbox: with it, a server of theirs could fake the proof.
+        with self.assertRaises(AccessError):
+            box.read(["send_code"])
+        self.assertFalse(self.env["mail.message"].with_user(self.bob).search([("subject", "ilike", "address check")]))
+        with self.assertRaises(UserError):
+            box.action_send_verification_code()  # one code a minute
         self.assertEqual(box.action_check_verification_code()["params"]["type"], "warning")  # not in the inbox yet
         self.assertFalse(box.send_verified)
         self.dovecot.append(self.box.email, "INBOX", self.odoo_smtp.received[0][2])
@@ -189,5 +195,6 @@ class TestSendingTrustBoundaries(MailSyncCase):
         self.assertFalse(self.box.sudo().password)
         box.write({"host": "imap.acme.test", "password_input": "pw-typed"})  # given with the host: kept
         self.assertEqual(self.box.sudo().password, "pw-typed")
-        self.box.write({"user_id": self.karen.id})  # an administrator can
-        self.assertEqual(self.box.user_id, self.karen)
+        self.box.action_confirm_address()
+        self.box.write({"user_id": self.karen.id})  # an administrator can, and the proof was Bob's
+        self.assertEqual((self.box.user_id, self.box.send_verified), (self.karen, False))

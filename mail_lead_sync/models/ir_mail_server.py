@@ -87,14 +87,13 @@ class IrMailServer(models.Model):
                 account._record_send_error(_smtp_words(exc.args[-1] if exc.args else exc))
             raise
         if account and account.save_sent and not modules.module.current_test:
-            # One copy per email the owner wrote: Odoo sends one per recipient with the same Message-ID.
-            saved = getattr(session, "mail_sync_saved", None) if session is not None else None
-            if saved is None or message_id not in saved:
+            copies = getattr(session, "mail_sync_copies", None)
+            if copies is None:
                 account._save_sent_copy(message.as_bytes())
-                if saved is not None:
-                    saved.add(message_id)
-                elif session is not None:
-                    session.mail_sync_saved = {message_id}
+            else:  # mail.mail saves one copy per email once all its recipients have theirs
+                copies.setdefault(message_id, (message, []))[1].extend(
+                    address.strip() for address in (message["To"] or "").split(",") if address.strip()
+                )
         return message_id
 
 

@@ -46,6 +46,23 @@ class MailMail(models.Model):
             for batch_ids in tools.split_every(batch_size, mail_ids):
                 yield server.id, False, email_from, batch_ids
 
+    def _send(self, auto_commit=False, raise_exception=False, smtp_session=None, **kwargs):
+        account = self.env["mail.sync.account"].sudo().browse(self.env.context.get("mail_sync_send_account") or [])
+        if not account or smtp_session is None:
+            return super()._send(auto_commit=auto_commit, raise_exception=raise_exception, smtp_session=smtp_session,
+                                 **kwargs)  # fmt: skip
+        # Odoo sends one email per recipient; the Sent folder gets one copy of each
+        # email, addressed to all of them (see ir_mail_server.send_email).
+        smtp_session.mail_sync_copies = copies = {}
+        try:
+            return super()._send(auto_commit=auto_commit, raise_exception=raise_exception, smtp_session=smtp_session,
+                                 **kwargs)  # fmt: skip
+        finally:
+            for message, recipients in copies.values():
+                del message["To"]
+                message["To"] = ", ".join(dict.fromkeys(recipients))
+                account._save_sent_copy(message.as_bytes())
+
     def _mail_sync_own_mailboxes(self):
         """{mail id: mailbox} for the mails to send through a mailbox: written by the
         mailbox's owner (author and creator), From the mailbox's proven address, and

@@ -155,18 +155,22 @@ class TestSendingTrustBoundaries(MailSyncCase):
     def test_the_owners_own_email_leaves_through_the_mailbox_and_notifications_through_odoo(self):
         self.bob_sends()
         self.lead.message_subscribe(partner_ids=[self.karen.partner_id.id])
+        eve = self.env["res.partner"].create({"name": "Eve", "email": "eve@client.test"})
         self.lead.with_user(self.bob).with_context(mail_notify_force_send=False).message_post(
-            body="Here is the offer.", subject="Offer", partner_ids=self.dana.ids, message_type="comment",
+            body="Here is the offer.", subject="Offer", partner_ids=(self.dana | eve).ids, message_type="comment",
             subtype_xmlid="mail.mt_comment",
         )  # fmt: skip
         self.send()
-        [(_from, to_dana, _raw)] = self.bob_smtp.received
-        self.assertEqual(to_dana, ["dana@client.test"])
+        self.assertEqual(sorted(rcpt for _f, rcpt, _r in self.bob_smtp.received),
+                         [["dana@client.test"], ["eve@client.test"]])  # fmt: skip
         # Karen follows the lead: her notification is Odoo's, not a mail of Bob's mailbox.
         self.assertEqual([rcpt for _f, rcpt, _r in self.odoo_smtp.received], [[self.karen.email]])
         with self.dovecot.client(self.box.email) as client:
             client.select_folder("Sent", readonly=True)
-            self.assertEqual(len(client.search(["ALL"])), 1)  # one copy: what Bob wrote to Dana
+            [uid] = client.search(["ALL"])  # one copy: what Bob wrote to Dana and Eve
+            raw = client.fetch([uid], ["BODY.PEEK[]"])[uid][b"BODY[]"]
+        copy = email.message_from_bytes(raw, policy=email.policy.default)
+        self.assertEqual(sorted(a.addr_spec for a in copy["To"].addresses), ["dana@client.test", "eve@client.test"])
 
     def test_a_manager_cannot_send_from_a_colleagues_mailbox(self):
         self.bob_sends()

@@ -28,10 +28,11 @@ def app(authority):
     )
 
 
-def consent(authority, app, login="karen@acme.test"):
+def consent(authority, app, login="karen@acme.test", nonce=None):
     url, flow = app.start_sign_in(REDIRECT, "st4te", login_hint=login)
     query = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(url).query))
-    code = authority.issue_code(login, "app-1", REDIRECT, query["code_challenge"])
+    # The ID token carries the authorization request's nonce, as Microsoft's does.
+    code = authority.issue_code(login, "app-1", REDIRECT, query["code_challenge"], nonce=nonce or query["nonce"])
     return url, flow, {"state": query["state"], "code": code}
 
 
@@ -102,3 +103,11 @@ def test_unknown_authority_is_said_in_words(authority):
     gone = oauth.MicrosoftApp("app-1", "s", authority_host="https://127.0.0.1:9", verify=authority.cafile, timeout=2)
     with pytest.raises(errors.ConnectionFailed, match="Microsoft's sign-in service"):
         gone.start_sign_in(REDIRECT, "s")
+
+
+def test_the_grant_names_the_signed_in_account_and_a_replayed_id_token_is_refused(authority, app):
+    _url, flow, params = consent(authority, app)
+    assert app.finish_sign_in(flow, params).email == "karen@acme.test"
+    _url, flow, params = consent(authority, app, nonce="another-sign-in")
+    with pytest.raises(errors.TokenRejected):
+        app.finish_sign_in(flow, params)

@@ -227,7 +227,7 @@ class MicrosoftApp:
         query) for tokens; msal checks the state and sends the PKCE verifier."""
         try:
             result = self._msal().acquire_token_by_auth_code_flow(flow, params)
-        except ValueError as exc:  # msal: state mismatch or a flow used twice
+        except (ValueError, RuntimeError) as exc:  # msal: state or nonce mismatch, or a flow used twice
             raise errors.TokenRejected("This Microsoft sign-in is not valid any more: start again.", str(exc)) from exc
         except requests.RequestException as exc:
             raise errors.ConnectionFailed("Microsoft could not be reached to finish the sign-in.", str(exc)) from exc

@@ -441,7 +441,6 @@ class MailSyncAccount(models.Model):
                     "oauth_refresh_token": False,
                     "oauth_access_token": False,
                     "oauth_expires_at": False,
-                    "state": "reconnect",
                     "last_error": _("The server changed: enter the password again, or sign in again."),
                 }
             )

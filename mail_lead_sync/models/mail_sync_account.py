@@ -246,9 +246,14 @@ class MailSyncAccount(models.Model):
             raise UserError(self._send_unproven_words())
         if self.send_code_date and self.send_code_date > fields.Datetime.now() - datetime.timedelta(minutes=1):
             raise UserError(_("A code was sent to %(email)s less than a minute ago: wait for it.", email=self.email))
+        company = self.company_id.sudo()
+        email_from = company.email_formatted or self.env["ir.mail_server"].sudo()._get_default_from_address()
+        if not email_from:
+            raise UserError(
+                _("Odoo has no address to send the code from: an administrator must set the company's email.")
+            )
         code = f"{secrets.token_hex(4)}-{secrets.token_hex(4)}".upper()
         self.sudo().write({"send_code": code, "send_code_date": fields.Datetime.now()})
-        company = self.company_id.sudo()
         mail = (
             self.env["mail.mail"]
             .sudo()
@@ -268,13 +273,19 @@ class MailSyncAccount(models.Model):
                         ),
                     ),
                     "email_to": self.email,
-                    "email_from": company.email_formatted or self.env["ir.mail_server"]._get_default_from_address(),
+                    "email_from": email_from,
                     "author_id": self.env.ref("base.partner_root").id,
                     "auto_delete": True,
                 }
             )
         )
         mail.send()
+        if mail.exists() and mail.state == "exception":
+            return self._notify(
+                _("Code not sent"),
+                _("Odoo's outgoing server could not send the code: %(reason)s", reason=mail.failure_reason),
+                "danger",
+            )
         return self._notify(
             _("Code sent"),
             _("A code was sent to %(email)s. When it has arrived, click Check Code.", email=self.email),

@@ -75,6 +75,16 @@ class TestAddMailboxWizard(TransactionCase):
                          ("smtp.srv.test", self.smtp.port, "starttls"))  # fmt: skip
         self.assertFalse(account.send_enabled)  # found, but sending is the user's choice
 
+    def test_send_emails_ticked_starts_the_address_check(self):
+        self.env.company.email = "info@srv.test"  # Odoo's own sender for the code
+        wizard = self.env["mail.sync.account.wizard"].create(
+            {"email": "dana@srv.test", "password": "right", "send_enabled": True}
+        )
+        account = self.env["mail.sync.account"].browse(wizard.action_detect()["res_id"])
+        # Not sending yet: a code is on its way to the address, the form says why.
+        self.assertEqual((account.send_enabled, bool(account.send_code_date)), (False, True))
+        self.assertIn("until the address is proven", account.send_blocked_reason)
+
     def test_nothing_found_shows_the_server_fields_and_why(self):
         wizard = self.wizard("eve@nowhere.test", "x")
         wizard.action_detect()

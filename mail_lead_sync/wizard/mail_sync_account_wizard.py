@@ -218,7 +218,10 @@ class MailSyncAccountWizard(models.TransientModel):
         if self.send_enabled and account.provider in ("imap", "gmail"):
             # Sending waits for the proof that the address is the user's: the code
             # is on its way, the mailbox's form says what is left to do.
-            account.action_send_verification_code()
+            try:
+                account.action_send_verification_code()
+            except UserError:
+                pass  # the mailbox is added all the same; its form says what sending still needs
         return {
             "type": "ir.actions.act_window",
             "res_model": "mail.sync.account",

@@ -134,8 +134,8 @@ class TestCompanyScope(MailSyncCase):
         self.assertFalse(message.sudo().author_id)
 
     def test_mailbox_company_is_one_of_its_owners(self):
-        with self.assertRaises(ValidationError):
-            self.box.with_user(self.bob).write({"company_id": self.beta.id})
+        with self.assertRaises(ValidationError):  # not even an administrator (owners cannot move it at all)
+            self.box.write({"company_id": self.beta.id})
         with self.assertRaises(ValidationError):
             self.env["mail.sync.account"].with_user(self.zoe).create(
                 {"email": "zoe.2@beta.test", "company_id": self.acme.id}

@@ -6,6 +6,8 @@ from odoo import Command, modules, tools
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import new_test_user, tagged
 
+from odoo.addons.base.models.ir_mail_server import MailDeliveryException
+
 from .common import MailSyncCase
 from .smtp_server import SmtpServer
 
@@ -151,6 +153,21 @@ class TestSendingTrustBoundaries(MailSyncCase):
         bodies = " ".join(m.get_body(("plain",)).get_content() for m in self.received(self.odoo_smtp))
         self.assertIn("Note for Bob", bodies)
         self.assertIn("As Bob", bodies)
+
+    def test_odoo_never_chooses_a_mailbox_server(self):
+        self.bob_sends()
+        mailbox_server = self.box.sudo().mail_server_id
+        Server = self.env["ir.mail_server"].sudo()
+        # Exact address, its domain, the notifications address, nothing, anything: the
+        # odoo.conf server (None), never the mailbox's, even as the last fallback.
+        for sender in (self.box.email, "sue@acme.test", "notifications@acme.test", False, "x@gmail.test"):
+            self.assertIsNone(Server._find_mail_server(sender)[0], sender)
+        self.assertIsNone(Server._find_mail_server(self.box.email, Server.search([]))[0])
+        other = Server.create({"name": "Other", "smtp_host": "127.0.0.1", "from_filter": "other.test"})
+        self.assertEqual(Server._find_mail_server(self.box.email)[0], other)
+        # Named outright, outside the owner's own sending: refused.
+        with self.assertRaises(MailDeliveryException):
+            Server.connect(mail_server_id=mailbox_server.id, smtp_from=self.box.email)
 
     def test_the_owners_own_email_leaves_through_the_mailbox_and_notifications_through_odoo(self):
         self.bob_sends()

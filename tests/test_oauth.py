@@ -36,6 +36,8 @@ def test_code_exchange_refresh_and_imap_login(oauth_server, dovecot, mailbox):
     assert grant.refresh_token and grant.access_token
     fresh = oauth.refresh(oauth.GOOGLE, "client-1", "secret", grant.refresh_token, token_uri=oauth_server.token_url)
     assert fresh.access_token != grant.access_token and fresh.expires_at.tzinfo is not None
+    # Renewing asks for the mail scope only: grants made before openid/email was asked still renew.
+    assert oauth_server.requests[-1][1].get("scope") == "https://mail.google.com/"
     settings = ImapSettings(
         host=dovecot.host, port=dovecot.port_ssl, login=mailbox.login, access_token=fresh.access_token,
         ssl_context=ssl.create_default_context(cafile=dovecot.cafile), timeout=5,

@@ -32,15 +32,19 @@ class OAuthProvider:
     token_uri: str
     scopes: tuple
     extra_params: tuple = ()  # ((key, value), ...) added to the authorization URL
+    # Asked at sign-in only, never when renewing: a refresh may not ask for more than
+    # the grant holds (RFC 6749 §6), and grants made before these were asked lack them.
+    sign_in_scopes: tuple = ()
 
 
 GOOGLE = OAuthProvider(
     name="Google",
     auth_uri="https://accounts.google.com/o/oauth2/v2/auth",
     token_uri="https://oauth2.googleapis.com/token",
-    # IMAP needs the full mail scope; the addon only ever reads with it. openid and
-    # email bring an ID token naming the account's address (the proof to send from it).
-    scopes=("https://mail.google.com/", "openid", "email"),
+    # IMAP needs the full mail scope; the addon only ever reads with it.
+    scopes=("https://mail.google.com/",),
+    # An ID token naming the account's address: the proof to send from it.
+    sign_in_scopes=("openid", "email"),
     # offline: a refresh token; consent: a new one even if the user granted before.
     extra_params=(("access_type", "offline"), ("prompt", "consent")),
 )
@@ -91,7 +95,7 @@ def authorization_url(provider, client_id, redirect_uri, state, login_hint=""):
         "client_id": client_id,
         "redirect_uri": redirect_uri,
         "response_type": "code",
-        "scope": " ".join(provider.scopes),
+        "scope": " ".join(provider.scopes + provider.sign_in_scopes),
         "state": state,
         **dict(provider.extra_params),
     }

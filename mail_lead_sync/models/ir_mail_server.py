@@ -63,6 +63,10 @@ class IrMailServer(models.Model):
             # Microsoft 365 mailboxes send through Graph and Exchange ones through EWS, not SMTP.
             return _MailboxSession(account, kwargs.get("smtp_from") or account.email, account.email)
         try:
+            if account:
+                # The owner typed this server: it gets the owner's password only where
+                # the incoming one could go (public servers, unless an admin allows private ones).
+                account._host_policy().address(self.sudo().browse(kwargs["mail_server_id"]).smtp_host)
             connection = super().connect(*args, **kwargs)
         except Exception as exc:
             if account:

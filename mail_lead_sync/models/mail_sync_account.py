@@ -498,12 +498,15 @@ class MailSyncAccount(models.Model):
         cafile = self.env["ir.config_parameter"].sudo().get_param("mail_lead_sync.ca_file")
         return ssl.create_default_context(cafile=cafile or None)
 
-    @api.constrains("host", "provider")
+    @api.constrains("host", "smtp_host", "provider")
     def _check_host(self):
         for account in self:
-            if account.host and account.provider in ("imap", "exchange"):
+            names = [account.smtp_host]
+            if account.provider in ("imap", "exchange"):
+                names.append(account.host)
+            for name in filter(None, names):
                 try:
-                    host_name(account.host)
+                    host_name(name)
                 except errors.SyncError as exc:
                     raise ValidationError(str(exc)) from exc
 

@@ -74,19 +74,25 @@ class ResCompany(models.Model):
 
     def _mail_sync_internal_rules(self):
         """The company's domains plus every address of an internal user of the
-        database (login, email), whatever its domain, and the addresses of the
-        company's own mailboxes (a mailbox of another company, whose address any
-        user may type, must not silence this company's sync)."""
+        database (login, email), whatever its domain, and the proven addresses of
+        the company's own mailboxes. Any user may type any address as a mailbox:
+        an unproven one (a client's, or another company's) must not silence the
+        company's sync with that address."""
         self.ensure_one()
         never = self._mail_sync_never_entries()
         if not self.mail_sync_exclude_users:
             return rules.InternalRules.build(self._mail_sync_excluded_domain_set(), never=never)
+        # Raw SQL below: what the ORM has not written yet must be in the tables first.
+        self.env["res.users"].flush_model(["login", "active", "share", "partner_id"])
+        self.env["res.partner"].flush_model(["email"])
+        self.env["mail.sync.account"].flush_model(["send_verified_email", "company_id"])
         self.env.cr.execute(
             """
             SELECT u.login, p.email FROM res_users u JOIN res_partner p ON p.id = u.partner_id
              WHERE u.active AND NOT u.share
             UNION ALL
-            SELECT a.email, NULL FROM mail_sync_account a WHERE a.company_id = %s
+            SELECT a.send_verified_email, NULL FROM mail_sync_account a
+             WHERE a.company_id = %s AND a.send_verified_email IS NOT NULL
             """,
             [self.id],
         )

@@ -115,7 +115,11 @@ class TestCompanyScope(MailSyncCase):
 
     def test_a_beta_mailbox_address_is_not_internal_at_acme(self):
         # Zoe types an Acme client's address as a mailbox of hers (it never connects).
-        self.env["mail.sync.account"].with_user(self.zoe).create({"email": "dana@client.test", "host": "127.0.0.1"})
+        # Even proven (an administrator of Beta confirms it), it is internal at Beta only.
+        zoes = (
+            self.env["mail.sync.account"].with_user(self.zoe).create({"email": "dana@client.test", "host": "127.0.0.1"})
+        )
+        zoes.sudo().action_confirm_address()
         self.assertTrue(self.beta._mail_sync_internal_rules().is_internal("dana@client.test"))
         self.deliver(self.box, "INBOX", "dana@client.test", self.box.email, "Still synced", "<i1@client.test>")
         self.box.action_sync_now()

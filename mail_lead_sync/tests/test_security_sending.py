@@ -3,7 +3,7 @@ import email.policy
 from unittest.mock import patch
 
 from odoo import Command, modules, tools
-from odoo.exceptions import AccessError, UserError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import new_test_user, tagged
 
 from odoo.addons.base.models.ir_mail_server import MailDeliveryException
@@ -219,3 +219,34 @@ class TestSendingTrustBoundaries(MailSyncCase):
         self.box.action_confirm_address()
         self.box.write({"user_id": self.karen.id})  # an administrator can, and the proof was Bob's
         self.assertEqual((self.box.user_id, self.box.send_verified), (self.karen, False))
+
+    # -- where the owner's password may go ----------------------------------------------------
+    def test_outgoing_server_is_held_to_the_incoming_ones_host_rules(self):
+        # An outgoing server the owner typed gets their password only where an incoming
+        # one could go: here loopback, refused once private servers are not allowed.
+        self.bob_sends()
+        self.env["ir.config_parameter"].sudo().set_param("mail_lead_sync.allow_private_hosts", False)
+        posted = self.lead.with_user(self.bob).message_post(
+            body="Offer", subject="Offer", partner_ids=self.dana.ids, message_type="comment",
+            subtype_xmlid="mail.mt_comment",
+        )  # fmt: skip
+        self.send()
+        self.assertEqual(self.bob_smtp.received, [])
+        self.assertIn("private or local network", self.box.last_error)
+        mail = self.env["mail.mail"].sudo().search([("mail_message_id", "=", posted.id)])
+        self.assertEqual(mail.mapped("state"), ["exception"], "the email stays in Odoo's queue, failed")
+        with self.assertRaises(ValidationError):
+            self.box.with_user(self.bob).write({"smtp_host": "https://smtp.evil.test:2525/relay"})
+
+    def test_an_unproven_mailbox_address_does_not_silence_the_companys_sync(self):
+        # Mallory types a client's address as a mailbox of hers: until it is proven hers,
+        # the address stays external and Bob's emails with that client are still synced.
+        self.mallory_box(email="dana@client.test")
+        rules = self.env.company._mail_sync_internal_rules()
+        self.assertFalse(rules.is_internal("dana@client.test"))
+        self.deliver(self.box, "INBOX", "dana@client.test", self.box.email, "Still synced", "<u1@client.test>")
+        self.box.action_sync_now()
+        self.assertEqual(self.synced(self.dana).mapped("subject"), ["Still synced"])
+        # A proven address of a coworker's mailbox is internal.
+        self.box.action_confirm_address()
+        self.assertTrue(self.env.company._mail_sync_internal_rules().is_internal(self.box.email))

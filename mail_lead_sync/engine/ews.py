@@ -23,7 +23,7 @@ from exchangelib.services import SyncFolderItems
 
 from . import addresses, errors
 from .imap import Failure, Folder
-from .message import Address, MalformedMessage, parse_headers, synthesize_message_id
+from .message import Address, MalformedMessage, parse_headers
 
 FOLDERS = {"inbox": (Inbox, "inbox"), "sentitems": (SentItems, "sent")}
 HEADER_FIELDS = ("headers", "bcc_recipients", "datetime_received")
@@ -77,8 +77,6 @@ def _record(item, fallback_date):
     if item.bcc_recipients and not rec.bcc:
         found = ((addresses.normalize(m.email_address or ""), m.name or "") for m in item.bcc_recipients)
         rec.bcc = tuple(Address(email, name) for email, name in found if email)
-    if rec.message_id_synthesized or not rec.message_id:
-        rec.message_id = synthesize_message_id(rec.sender, "", rec.subject, rec.to)
     return rec
 
 

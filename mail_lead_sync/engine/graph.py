@@ -105,7 +105,7 @@ def record_from_json(item):
         raw = "".join(f"{name}: {value}\r\n" for name, value in noise.items()) + "\r\n"
         rec.noise = parse_headers(raw.encode()).noise
     if not rec.message_id:
-        rec.message_id = synthesize_message_id(rec.sender, item.get("sentDateTime") or "", rec.subject, rec.to)
+        rec.message_id = synthesize_message_id(rec.sender, _date(item.get("sentDateTime")), rec.subject, rec.to)
         rec.message_id_synthesized = True
     return rec
 

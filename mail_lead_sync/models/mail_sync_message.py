@@ -1,5 +1,6 @@
 import base64
 import datetime
+import hashlib
 import logging
 import time
 
@@ -10,7 +11,7 @@ from odoo.exceptions import UserError
 from odoo.tools import email_normalize, formataddr, html_sanitize, plaintext2html
 
 from ..engine import addresses, quotes, rules
-from ..engine.message import MalformedMessage, parse_message
+from ..engine.message import MalformedMessage, identity, parse_message, place_message_id
 
 _logger = logging.getLogger(__name__)
 
@@ -112,15 +113,52 @@ class MailSyncMessage(models.Model):
             self._post_bodies(account, [(wanted[key], bodies.get(key)) for key in wanted], context)
 
     @api.model
+    def _distinct_entries(self, account, entries):
+        """The batch's entries with one per Message-ID, ready for one INSERT.
+
+        A Message-ID names one email, so copies of it (delivered twice, a list
+        copy beside the direct one, the per-recipient copies one send leaves in
+        Sent, the same place read twice) are one row, posted once. But a broken
+        client can give one id to different emails: an email whose sender, date
+        or subject differs from the one that already holds its id (in this batch
+        or in the index) gets an id of its own, derived from the id and its
+        content, so it is kept and posted too; its copies derive the same id."""
+        ids = list({entry.record.message_id for entry in entries})
+        self.env.cr.execute(
+            "SELECT message_id, from_address, date, subject FROM mail_sync_message"
+            " WHERE account_id = %s AND message_id = ANY(%s)",
+            [account.id, ids],
+        )
+        holders = {mid: identity(sender, date, subject) for mid, sender, date, subject in self.env.cr.fetchall()}
+        kept, places, in_batch = [], set(), set()
+        for entry in entries:
+            if str(entry.key) in places:
+                continue  # one place read twice: the same email
+            places.add(str(entry.key))
+            rec = entry.record
+            own = identity(rec.sender[0].email if rec.sender else "", rec.date, rec.subject[:500])
+            if holders.setdefault(rec.message_id, own) != own:
+                digest = hashlib.sha256("\n".join((rec.message_id, *own)).encode()).hexdigest()[:40]
+                rec.message_id = f"<{digest}@mail-lead-sync.invalid>"
+                rec.message_id_synthesized = True
+                holders.setdefault(rec.message_id, own)
+            if rec.message_id in in_batch:
+                continue  # a copy of an email of this batch: the first place read is kept
+            in_batch.add(rec.message_id)
+            kept.append(entry)
+        return kept
+
+    @api.model
     def _insert_index(self, account, folder, batch, context):
         """One INSERT for the batch. Returns ``[(row id, entry)]`` for emails not
         indexed before in this mailbox (a message seen again after a UIDVALIDITY
         change or an expired delta link only gets its new place)."""
-        if not batch.entries:
+        entries = self._distinct_entries(account, batch.entries) if batch.entries else []
+        if not entries:
             return []
         uid = self.env.uid
         values = []
-        for entry in batch.entries:
+        for entry in entries:
             rec = entry.record
             participants = rec.participants(include_bcc=rules.owner_sent(rec, context["owner"]))
             values.append(
@@ -157,12 +195,13 @@ class MailSyncMessage(models.Model):
             page_size=len(values),
         )
         self.invalidate_model()
-        by_key = {str(entry.key): entry for entry in batch.entries}
+        by_key = {str(entry.key): entry for entry in entries}
         return [(row_id, by_key[key]) for row_id, key, inserted in rows if inserted]
 
     @api.model
     def _insert_failures(self, account, folder, failures):
-        """Unreadable emails are kept in the index with their UID and the reason."""
+        """Unreadable emails are kept in the index with their place and the reason
+        (nothing else of them can be read to name them by)."""
         self.env.cr.execute_values(
             """
             INSERT INTO mail_sync_message (account_id, folder_id, uid, remote_id, message_id, state, reason,
@@ -171,7 +210,7 @@ class MailSyncMessage(models.Model):
             """,
             [
                 (account.id, folder.id, f.key if isinstance(f.key, int) else None,
-                 None if isinstance(f.key, int) else f.key, f"<uid-{folder.id}-{f.key}@unreadable>", "failed",
+                 None if isinstance(f.key, int) else f.key, place_message_id(folder.id, f.key), "failed",
                  f.reason, self.env.uid, self.env.uid)
                 for f in failures
             ],
@@ -252,14 +291,22 @@ class MailSyncMessage(models.Model):
         """Parse the fetched bodies, decide again on the whole message (the body
         fetch is the source of truth) and post. ``rows``: [(index row id, raw)]."""
         parsed, states = [], []
+        # The index names each email: an email that shares its Message-ID with a
+        # different one was given an id of its own there (see _distinct_entries).
+        self.env.cr.execute("SELECT id, message_id FROM mail_sync_message WHERE id = ANY(%s)", [[r for r, _ in rows]])
+        indexed_ids = dict(self.env.cr.fetchall())
         for row_id, raw in rows:
             if raw is None:
                 states.append((row_id, "failed", "deleted from the mailbox before it could be read"))
                 continue
             try:
-                parsed.append((row_id, parse_message(raw, keep_attachment_content=True)))
+                rec = parse_message(raw, keep_attachment_content=True)
             except MalformedMessage as exc:
                 states.append((row_id, "failed", str(exc)))
+                continue
+            if indexed_ids.get(row_id, rec.message_id) != rec.message_id:
+                rec.message_id, rec.message_id_synthesized = indexed_ids[row_id], True
+            parsed.append((row_id, rec))
         decisions = self._decide([rec for _row, rec in parsed], account.company_id, context)
         items = [(row_id, rec, d) for (row_id, rec), d in zip(parsed, decisions, strict=True)]
         posted_rows = self._post(account, items, context)

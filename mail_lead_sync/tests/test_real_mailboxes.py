@@ -1,0 +1,93 @@
+"""Mailboxes as they are: duplicated and missing Message-IDs, copies in several
+folders, emails the database refuses, a sync that breaks. None of it may stop a
+mailbox's sync, and no email lands twice on a record."""
+
+from unittest.mock import patch
+
+from odoo.tests import tagged
+from odoo.tools import mute_logger
+
+from ..models.mail_sync_message import MailSyncMessage
+from .common import MailSyncCase
+
+_real_post = MailSyncMessage._post
+
+
+def _poisoned_post(self, account, items, context):
+    """_post, except that an email whose subject says so makes PostgreSQL fail."""
+    if any(rec.subject == "Poison" for _row, rec, _d in items):
+        self.env.cr.execute("SELECT 1 / 0")
+    return _real_post(self, account, items, context)
+
+
+QUIET = ("odoo.sql_db", "odoo.addons.mail_lead_sync.models.mail_sync_account")
+
+
+@tagged("post_install", "-at_install")
+class TestRealMailboxes(MailSyncCase):
+    def setUp(self):
+        super().setUp()
+        self.dana = self.env["res.partner"].create({"name": "Dana", "email": "dana@client.test"})
+
+    def test_duplicated_message_ids_in_one_batch_land_once(self):
+        # The same email delivered twice, a list copy and the copy in Sent, then a
+        # different email a broken client gave the same id (another subject).
+        for _copy in range(2):
+            self.deliver(self.box, "INBOX", "dana@client.test", "bob@acme.test", "Quote", "<dup@client.test>")
+        self.deliver(self.box, "Sent", "dana@client.test", "bob@acme.test", "Quote", "<dup@client.test>")
+        self.deliver(self.box, "INBOX", "dana@client.test", "bob@acme.test", "Invoice", "<dup@client.test>")
+        self.box.action_sync_now()
+        self.assertEqual((self.box.state, self.box.last_error), ("ok", False))
+        self.assertEqual(sorted(self.synced(self.dana).mapped("subject")), ["Invoice", "Quote"])
+        # A later sync finds the same emails again (another batch): still once each.
+        self.deliver(self.box, "INBOX", "dana@client.test", "bob@acme.test", "Invoice", "<dup@client.test>")
+        self.deliver(self.box, "INBOX", "dana@client.test", "bob@acme.test", "Quote", "<dup@client.test>")
+        self.box.action_sync_now()
+        self.assertEqual((self.box.state, self.box.last_error), ("ok", False))
+        self.assertEqual(sorted(self.synced(self.dana).mapped("subject")), ["Invoice", "Quote"])
+
+    def test_same_email_in_two_mailboxes_and_without_id_lands_once(self):
+        karens = self.connect(self.karen)
+        for box in (self.box, karens):
+            for folder in ("INBOX", "Sent"):
+                raw = (
+                    "From: dana@client.test\r\nTo: bob@acme.test, karen.acme@gmail.test\r\nSubject: No id\r\n"
+                    "Date: Mon, 02 Nov 2026 10:00:00 +0000\r\n\r\nHello\r\n"
+                ).encode()
+                self.dovecot.append(box.email, folder, raw)
+        (self.box | karens).action_sync_now()
+        self.assertEqual(self.synced(self.dana).mapped("subject"), ["No id"])
+
+    @mute_logger(*QUIET)
+    def test_an_email_the_database_refuses_is_kept_as_failed_and_the_others_land(self):
+        self.deliver(self.box, "INBOX", "dana@client.test", "bob@acme.test", "Hello", "<ok1@client.test>")
+        self.deliver(self.box, "INBOX", "dana@client.test", "bob@acme.test", "Poison", "<bad@client.test>")
+        self.deliver(self.box, "INBOX", "dana@client.test", "bob@acme.test", "Again", "<ok2@client.test>")
+        with patch.object(MailSyncMessage, "_post", _poisoned_post):
+            self.box.action_sync_now()
+        self.assertEqual((self.box.state, self.box.last_error), ("ok", False))
+        self.assertEqual(sorted(self.synced(self.dana).mapped("subject")), ["Again", "Hello"])
+        [failed] = self.env["mail.sync.message"].search([("account_id", "=", self.box.id), ("state", "=", "failed")])
+        self.assertIn("could not be saved (DivisionByZero)", failed.reason)
+        self.assertIn("could not be saved", self.box.skipped_summary)
+
+    @mute_logger(*QUIET)
+    def test_an_unexpected_crash_says_so_in_words_and_the_next_sync_resumes(self):
+        self.deliver(self.box, "INBOX", "dana@client.test", "bob@acme.test", "Hello", "<c1@client.test>")
+        with patch.object(MailSyncMessage, "_follow_threads", side_effect=KeyError("boom")):
+            self.box.action_sync_now()
+        self.assertEqual(self.box.state, "error")
+        self.assertIn("The sync stopped on an unexpected problem (KeyError)", self.box.last_error)
+        self.assertNotIn("see the server log", self.box.last_error)
+        self.deliver(self.box, "INBOX", "dana@client.test", "bob@acme.test", "Later", "<c2@client.test>")
+        self.box.action_sync_now()
+        self.assertEqual((self.box.state, self.box.last_error), ("ok", False))
+        self.assertEqual(sorted(self.synced(self.dana).mapped("subject")), ["Hello", "Later"])
+
+    @mute_logger(*QUIET)
+    def test_the_cron_says_so_in_words_too(self):
+        self.deliver(self.box, "INBOX", "dana@client.test", "bob@acme.test", "Hello", "<c3@client.test>")
+        with patch.object(type(self.box), "_sync", side_effect=KeyError("boom")):
+            self.env["mail.sync.account"]._cron_sync()
+        self.assertEqual(self.box.state, "error")
+        self.assertIn("unexpected problem (KeyError)", self.box.last_error)

@@ -228,6 +228,22 @@ def _noise(msg):
     return ""
 
 
+#: How much earlier than the history window a server's arrival date may be for
+#: an email whose own date is in it (clocks, queues): the server-side pre-filter
+#: (IMAP SINCE, Graph's receivedDateTime) asks this much more, and the email's
+#: own date decides.
+ARRIVAL_MARGIN = datetime.timedelta(days=3)
+
+
+def before_window(rec, since):
+    """Is this email older than the history window starting on the date
+    ``since``? Judged on its own date (Date header; the arrival date only for an
+    email that has none), the same in every provider and in retroactive linking;
+    never on the server's arrival date, which a mailbox moved to a new server has
+    reset for every email."""
+    return bool(since and rec.date and rec.date.astimezone(UTC).date() < since)
+
+
 def _identity_date(date):
     """An email's own date as its identity keys compare it: UTC, to the minute.
     Minutes, because a forwarded email's quoted header prints no seconds and must

@@ -51,12 +51,19 @@ class TestRealMailboxes(MailSyncCase):
         for box in (self.box, karens):
             for folder in ("INBOX", "Sent"):
                 raw = (
-                    "From: dana@client.test\r\nTo: bob@acme.test, karen.acme@gmail.test\r\nSubject: No id\r\n"
-                    "Date: Mon, 02 Nov 2026 10:00:00 +0000\r\n\r\nHello\r\n"
-                ).encode()
+                    b"From: dana@client.test\r\nTo: bob@acme.test, karen.acme@gmail.test\r\nSubject: No id\r\n"
+                    b"Date: Mon, 02 Nov 2026 10:00:00 +0000\r\n\r\nHello\r\n"
+                )
                 self.dovecot.append(box.email, folder, raw)
         (self.box | karens).action_sync_now()
         self.assertEqual(self.synced(self.dana).mapped("subject"), ["No id"])
+
+    def test_first_sync_of_a_moved_mailbox_keeps_to_the_history_window(self):
+        # Moved to this server last month: every arrival date is recent, the Date headers are not.
+        self.deliver(self.box, "INBOX", "dana@client.test", "bob@acme.test", "Old", "<old@client.test>", days_ago=900)
+        self.deliver(self.box, "INBOX", "dana@client.test", "bob@acme.test", "Recent", "<new@client.test>")
+        self.box.action_sync_now()
+        self.assertEqual(self.synced(self.dana).mapped("subject"), ["Recent"])
 
     @mute_logger(*QUIET)
     def test_an_email_the_database_refuses_is_kept_as_failed_and_the_others_land(self):

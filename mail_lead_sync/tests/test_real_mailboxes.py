@@ -2,13 +2,18 @@
 folders, emails the database refuses, a sync that breaks. None of it may stop a
 mailbox's sync, and no email lands twice on a record."""
 
+import datetime
 from unittest.mock import patch
 
+from odoo import fields
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
 from ..models.mail_sync_message import MailSyncMessage
 from .common import MailSyncCase
+from .ews_server import EwsServer
+from .graph_server import GraphServer
+from .oauth_server import OAuthServer
 
 _real_post = MailSyncMessage._post
 
@@ -57,6 +62,39 @@ class TestRealMailboxes(MailSyncCase):
                 self.dovecot.append(box.email, folder, raw)
         (self.box | karens).action_sync_now()
         self.assertEqual(self.synced(self.dana).mapped("subject"), ["No id"])
+
+    def test_an_email_without_message_id_read_through_imap_graph_and_ews_lands_once(self):
+        oauth = OAuthServer().start()
+        self.addCleanup(oauth.stop)
+        graph = GraphServer(oauth).start()
+        self.addCleanup(graph.stop)
+        ews = EwsServer("ACME\\lee", "winter").start()
+        self.addCleanup(ews.stop)
+        self.env["ir.config_parameter"].sudo().set_param("mail_lead_sync.graph_url", graph.base_url)
+        raw = (
+            b"From: Dana <dana@client.test>\r\nTo: Bob <bob@acme.test>, karen@acme.test, lee@acme.test\r\n"
+            b"Subject: =?utf-8?q?Devis_r=C3=A9vis=C3=A9?=\r\nDate: Mon, 02 Nov 2026 10:00:07 +0100\r\n"
+            b"Content-Type: text/plain; charset=utf-8\r\n\r\nHello\r\n"
+        )
+        self.dovecot.append(self.box.email, "INBOX", raw)
+        graph.deliver("karen@acme.test", "inbox", raw, received=datetime.datetime.now(datetime.UTC))
+        ews.deliver("inbox", raw)
+        microsoft = self.env["mail.sync.account"].create({"user_id": self.karen.id, "email": "karen@acme.test",
+                                                           "provider": "microsoft"})  # fmt: skip
+        microsoft.sudo().write({
+            "oauth_access_token": oauth.issue_token("karen@acme.test"), "oauth_refresh_token": "unused",
+            "oauth_expires_at": fields.Datetime.now() + datetime.timedelta(hours=1),
+        })  # fmt: skip
+        exchange = self.env["mail.sync.account"].create({"user_id": self.karen.id, "email": "lee@acme.test",
+                                                          "provider": "exchange", "host": ews.url,
+                                                          "login": "ACME\\lee", "password": "winter"})  # fmt: skip
+        for account in (self.box, microsoft, exchange):
+            account.action_sync_now()
+            self.assertEqual((account.state, account.last_error), ("ok", False))
+        ids = self.env["mail.sync.message"].search([("account_id", "in", (self.box | microsoft | exchange).ids)])
+        self.assertEqual(len(ids), 3)
+        self.assertEqual(len(set(ids.mapped("message_id"))), 1, "one email, one identity in every provider")
+        self.assertEqual(self.synced(self.dana).mapped("subject"), ["Devis révisé"])
 
     def test_first_sync_of_a_moved_mailbox_keeps_to_the_history_window(self):
         # Moved to this server last month: every arrival date is recent, the Date headers are not.

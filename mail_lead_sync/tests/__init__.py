@@ -7,6 +7,7 @@ if __name__.startswith("odoo.addons."):
         test_oauth_google,
         test_oauth_microsoft,
         test_privacy,
+        test_real_mail,
         test_real_mailboxes,
         test_sending,
         test_settings,

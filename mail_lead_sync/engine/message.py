@@ -277,11 +277,19 @@ def synthesize_message_id(sender, date, subject, to):
     return f"<{hashlib.sha256(key.encode()).hexdigest()[:40]}@mail-lead-sync.invalid>"
 
 
-def identity(sender_email, date, subject):
+def identity(rec):
     """What tells two emails with one Message-ID apart: copies of one email (a
     second delivery, a list copy, the per-recipient copies one send leaves in
-    Sent) share it; different emails a broken client gave one id do not."""
-    return (sender_email or "", _identity_date(date), _identity_text(subject))
+    Sent, the same email in INBOX and Sent) share it; different emails a broken
+    client gave one id do not. Sender, To and Cc, subject and the email's own date
+    (never an arrival date, which differs per copy; never Bcc, which only the
+    sender's copy shows), as a short digest. The per-recipient copies Odoo sends
+    of one message differ in To: each is kept, for its own recipient's records."""
+    own_date = rec.date if rec.date_source == "header" else None
+    sender = rec.sender[0].email if rec.sender else ""
+    recipients = ",".join(sorted({a.email for a in rec.to + rec.cc}))
+    key = "\n".join((sender, recipients, _identity_date(own_date), _identity_text(rec.subject)))
+    return hashlib.sha256(key.encode()).hexdigest()[:32]
 
 
 def place_message_id(place, key):

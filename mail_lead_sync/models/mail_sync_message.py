@@ -44,7 +44,8 @@ class MailSyncMessage(models.Model):
         readonly=True,
     )
     reason = fields.Char(readonly=True)
-    # Also: participants text[] and thread_ids text[] (see init), matched in SQL.
+    # Also: participants text[] and thread_ids text[] (see init), matched in SQL, and identity
+    # (engine.message.identity), which tells copies of an email from other emails with its id.
 
     _sql_constraints = [
         ("account_message_uniq", "unique(account_id, message_id)", "An email is indexed once per mailbox."),
@@ -56,6 +57,7 @@ class MailSyncMessage(models.Model):
             """
             ALTER TABLE mail_sync_message ADD COLUMN IF NOT EXISTS participants text[] NOT NULL DEFAULT '{}';
             ALTER TABLE mail_sync_message ADD COLUMN IF NOT EXISTS thread_ids text[] NOT NULL DEFAULT '{}';
+            ALTER TABLE mail_sync_message ADD COLUMN IF NOT EXISTS identity varchar;
             CREATE INDEX IF NOT EXISTS mail_sync_message_participants_idx
                 ON mail_sync_message USING gin (participants);
             CREATE INDEX IF NOT EXISTS mail_sync_message_message_id_idx ON mail_sync_message (message_id);
@@ -114,7 +116,8 @@ class MailSyncMessage(models.Model):
 
     @api.model
     def _distinct_entries(self, account, entries):
-        """The batch's entries with one per Message-ID, ready for one INSERT.
+        """The batch's entries with one per Message-ID, ready for one INSERT, as
+        ``[(entry, identity)]``.
 
         A Message-ID names one email, so copies of it (delivered twice, a list
         copy beside the direct one, the per-recipient copies one send leaves in
@@ -125,27 +128,28 @@ class MailSyncMessage(models.Model):
         content, so it is kept and posted too; its copies derive the same id."""
         ids = list({entry.record.message_id for entry in entries})
         self.env.cr.execute(
-            "SELECT message_id, from_address, date, subject FROM mail_sync_message"
-            " WHERE account_id = %s AND message_id = ANY(%s)",
+            "SELECT message_id, identity FROM mail_sync_message WHERE account_id = %s AND message_id = ANY(%s)",
             [account.id, ids],
         )
-        holders = {mid: identity(sender, date, subject) for mid, sender, date, subject in self.env.cr.fetchall()}
+        # Rows indexed before identities were kept (NULL) are taken as the same email.
+        holders = dict(self.env.cr.fetchall())
         kept, places, in_batch = [], set(), set()
         for entry in entries:
             if str(entry.key) in places:
                 continue  # one place read twice: the same email
             places.add(str(entry.key))
             rec = entry.record
-            own = identity(rec.sender[0].email if rec.sender else "", rec.date, rec.subject[:500])
-            if holders.setdefault(rec.message_id, own) != own:
-                digest = hashlib.sha256("\n".join((rec.message_id, *own)).encode()).hexdigest()[:40]
+            own = identity(rec)
+            held = holders.setdefault(rec.message_id, own)
+            if held is not None and held != own:
+                digest = hashlib.sha256(f"{rec.message_id}\n{own}".encode()).hexdigest()[:40]
                 rec.message_id = f"<{digest}@mail-lead-sync.invalid>"
                 rec.message_id_synthesized = True
                 holders.setdefault(rec.message_id, own)
             if rec.message_id in in_batch:
                 continue  # a copy of an email of this batch: the first place read is kept
             in_batch.add(rec.message_id)
-            kept.append(entry)
+            kept.append((entry, own))
         return kept
 
     @api.model
@@ -158,7 +162,7 @@ class MailSyncMessage(models.Model):
             return []
         uid = self.env.uid
         values = []
-        for entry in entries:
+        for entry, own in entries:
             rec = entry.record
             participants = rec.participants(include_bcc=rules.owner_sent(rec, context["owner"]))
             values.append(
@@ -174,6 +178,7 @@ class MailSyncMessage(models.Model):
                     rec.noise or None,
                     participants,
                     rec.thread_ids,
+                    own,
                     uid,
                     uid,
                 )
@@ -181,7 +186,7 @@ class MailSyncMessage(models.Model):
         rows = self.env.cr.execute_values(
             """
             INSERT INTO mail_sync_message AS m (account_id, folder_id, uid, remote_id, message_id, date, subject,
-                                                from_address, noise, participants, thread_ids, create_uid,
+                                                from_address, noise, participants, thread_ids, identity, create_uid,
                                                 write_uid, create_date, write_date, state)
             VALUES %s
             ON CONFLICT (account_id, message_id) DO UPDATE SET uid = EXCLUDED.uid, remote_id = EXCLUDED.remote_id
@@ -189,13 +194,13 @@ class MailSyncMessage(models.Model):
             RETURNING id, coalesce(remote_id, uid::text), (xmax = 0) AS inserted
             """,
             values,
-            template="(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s::text[], %s::text[], %s, %s,"
+            template="(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s::text[], %s::text[], %s, %s, %s,"
             " now() at time zone 'UTC', now() at time zone 'UTC', 'indexed')",
             fetch=True,
             page_size=len(values),
         )
         self.invalidate_model()
-        by_key = {str(entry.key): entry for entry in entries}
+        by_key = {str(entry.key): entry for entry, _own in entries}
         return [(row_id, by_key[key]) for row_id, key, inserted in rows if inserted]
 
     @api.model

@@ -10,7 +10,7 @@ from odoo.tests import tagged
 from odoo.tools import mute_logger
 
 from ..models.mail_sync_message import MailSyncMessage
-from .common import MailSyncCase
+from .common import MailSyncCase, raw_email
 from .ews_server import EwsServer
 from .graph_server import GraphServer
 from .oauth_server import OAuthServer
@@ -37,19 +37,34 @@ class TestRealMailboxes(MailSyncCase):
     def test_duplicated_message_ids_in_one_batch_land_once(self):
         # The same email delivered twice, a list copy and the copy in Sent, then a
         # different email a broken client gave the same id (another subject).
-        for _copy in range(2):
-            self.deliver(self.box, "INBOX", "dana@client.test", "bob@acme.test", "Quote", "<dup@client.test>")
-        self.deliver(self.box, "Sent", "dana@client.test", "bob@acme.test", "Quote", "<dup@client.test>")
-        self.deliver(self.box, "INBOX", "dana@client.test", "bob@acme.test", "Invoice", "<dup@client.test>")
+        quote = raw_email("dana@client.test", "bob@acme.test", "Quote", "<dup@client.test>")
+        invoice = raw_email("dana@client.test", "bob@acme.test", "Invoice", "<dup@client.test>")
+        listed = raw_email("dana@client.test", "bob@acme.test", "Quote", "<dup@client.test>", "List-Id: <l.test>\r\n")
+        for folder, raw in (("INBOX", quote), ("INBOX", quote), ("INBOX", listed), ("Sent", quote), ("INBOX", invoice)):
+            self.dovecot.append(self.box.email, folder, raw)
         self.box.action_sync_now()
         self.assertEqual((self.box.state, self.box.last_error), ("ok", False))
         self.assertEqual(sorted(self.synced(self.dana).mapped("subject")), ["Invoice", "Quote"])
         # A later sync finds the same emails again (another batch): still once each.
-        self.deliver(self.box, "INBOX", "dana@client.test", "bob@acme.test", "Invoice", "<dup@client.test>")
-        self.deliver(self.box, "INBOX", "dana@client.test", "bob@acme.test", "Quote", "<dup@client.test>")
+        self.dovecot.append(self.box.email, "INBOX", invoice)
+        self.dovecot.append(self.box.email, "INBOX", quote)
         self.box.action_sync_now()
         self.assertEqual((self.box.state, self.box.last_error), ("ok", False))
         self.assertEqual(sorted(self.synced(self.dana).mapped("subject")), ["Invoice", "Quote"])
+
+    def test_the_copies_one_send_leaves_in_sent_reach_each_recipient_and_undated_copies_are_one(self):
+        # Odoo's per-recipient copies of one message: one Message-ID, one Date, two To;
+        # each recipient's contact gets it once.
+        for to in ("dana@client.test", "eve@other.test"):
+            self.dovecot.append(self.box.email, "Sent", raw_email("bob@acme.test", to, "Offer", "<one-send@acme.test>"))
+        no_date = b"From: dana@client.test\r\nTo: bob@acme.test\r\nSubject: Undated\r\n\r\nHello\r\n"
+        self.dovecot.append(self.box.email, "INBOX", no_date, date=datetime.datetime(2026, 11, 1, 9, 0))
+        self.dovecot.append(self.box.email, "Sent", no_date, date=datetime.datetime(2026, 11, 1, 9, 7))
+        eve = self.env["res.partner"].create({"name": "Eve", "email": "eve@other.test"})
+        self.box.action_sync_now()
+        self.assertEqual((self.box.state, self.box.last_error), ("ok", False))
+        self.assertEqual(sorted(self.synced(self.dana).mapped("subject")), ["Offer", "Undated"])
+        self.assertEqual(self.synced(eve).mapped("subject"), ["Offer"])
 
     def test_same_email_in_two_mailboxes_and_without_id_lands_once(self):
         karens = self.connect(self.karen)

@@ -128,12 +128,15 @@ class MailSyncMessage(models.Model):
         content, so it is kept and posted too; its copies derive the same id."""
         ids = list({entry.record.message_id for entry in entries})
         self.env.cr.execute(
-            "SELECT message_id, identity FROM mail_sync_message WHERE account_id = %s AND message_id = ANY(%s)",
+            """SELECT message_id, identity, CASE WHEN noise IS NOT NULL AND state = 'skipped' THEN id END
+                 FROM mail_sync_message WHERE account_id = %s AND message_id = ANY(%s)""",
             [account.id, ids],
         )
+        found = self.env.cr.fetchall()
         # Rows indexed before identities were kept (NULL) are taken as the same email.
-        holders = dict(self.env.cr.fetchall())
-        kept, places, in_batch = [], set(), set()
+        holders = {mid: key for mid, key, _noisy in found}
+        noisy = {mid: row_id for mid, _key, row_id in found if row_id}
+        kept, places, position, replaced = [], set(), {}, []
         for entry in entries:
             if str(entry.key) in places:
                 continue  # one place read twice: the same email
@@ -146,10 +149,19 @@ class MailSyncMessage(models.Model):
                 rec.message_id = f"<{digest}@mail-lead-sync.invalid>"
                 rec.message_id_synthesized = True
                 holders.setdefault(rec.message_id, own)
-            if rec.message_id in in_batch:
-                continue  # a copy of an email of this batch: the first place read is kept
-            in_batch.add(rec.message_id)
+            # The list copy of an email was skipped as list mail, but its direct
+            # copy is a person's: the direct copy is the one indexed (and posted).
+            if rec.message_id in position:
+                index = position[rec.message_id]
+                if kept[index][0].record.noise and not rec.noise:
+                    kept[index] = (entry, own)
+                continue  # a copy of an email of this batch: one place is kept
+            if rec.message_id in noisy and not rec.noise:
+                replaced.append(noisy.pop(rec.message_id))
+            position[rec.message_id] = len(kept)
             kept.append((entry, own))
+        if replaced:
+            self.env.cr.execute("DELETE FROM mail_sync_message WHERE id = ANY(%s)", [replaced])
         return kept
 
     @api.model

@@ -4,6 +4,7 @@ if __name__.startswith("odoo.addons."):
     from . import (
         test_exchange,
         test_forward,
+        test_generated_mailboxes,
         test_oauth_google,
         test_oauth_microsoft,
         test_privacy,

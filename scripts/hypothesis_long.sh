@@ -14,5 +14,5 @@ log "generated mailboxes: $examples examples (database $db)"
 MAIL_LEAD_SYNC_HYPOTHESIS_EXAMPLES=$examples "$PYTHON" "$root/odoo-bin" -d "$db" --db_host "$PGHOST" \
     --db_port "$PGPORT" --db_user odoo --db_password odoo --addons-path "$(odoo_addons_path "$root" "$repo")" \
     -i mail_lead_sync --without-demo=all --test-tags /mail_lead_sync:TestGeneratedMailboxes --stop-after-init \
-    --log-level=test --http-port "$(free_port)" 2>&1 | grep -E "Falsifying|specs=|FAIL|ERROR|Traceback|tests when" || true
+    --log-level=test --http-port "$(free_port)" 2>&1 | grep -E -A12 "Falsifying|FAIL|ERROR|Traceback|tests when" || true
 PGPASSWORD=odoo dropdb -h "$PGHOST" -p "$PGPORT" -U odoo --if-exists "$db" || true

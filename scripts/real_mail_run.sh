@@ -16,5 +16,5 @@ log "real-mail run over every email (database $db)"
 MAIL_LEAD_SYNC_REAL_MAIL_LIMIT=0 "$PYTHON" "$root/odoo-bin" -d "$db" --db_host "$PGHOST" --db_port "$PGPORT" \
     --db_user odoo --db_password odoo --addons-path "$(odoo_addons_path "$root" "$repo")" -i mail_lead_sync \
     --without-demo=all --test-tags /mail_lead_sync:TestRealMail --stop-after-init --log-level=test \
-    --http-port "$(free_port)" 2>&1 | grep -E "real mail:|FAIL|ERROR|Traceback|tests when" || true
+    --http-port "$(free_port)" 2>&1 | grep -E -A3 "real mail:|FAIL|ERROR|Traceback|AssertionError|tests when" || true
 PGPASSWORD=odoo dropdb -h "$PGHOST" -p "$PGPORT" -U odoo --if-exists "$db" || true

@@ -7,6 +7,7 @@ import threading
 import time
 from types import SimpleNamespace
 
+import psycopg2
 from dateutil.relativedelta import relativedelta
 from markupsafe import Markup
 
@@ -38,6 +39,8 @@ SKIP_REASONS = {
 # Advisory-lock namespace ("mls\0"): one worker at a time per mailbox.
 LOCK_NAMESPACE = 0x6D6C7300
 BATCH_SIZE = 500
+# Failures that are no email's fault: the batch is tried again at the next sync.
+TRANSIENT = (errors.SyncError, psycopg2.OperationalError)
 CRON_BUDGET_SECONDS = 240
 
 
@@ -552,15 +555,16 @@ class MailSyncAccount(models.Model):
         Whatever the emails hold, the batch lands: when the database refuses the
         batch as a whole, its emails are taken one by one and those it still
         refuses are kept as failed with the reason, so one email never stops a
-        mailbox. The mailbox itself failing (SyncError) stops the run: the next
-        one starts again at this batch."""
+        mailbox. The mailbox itself failing (SyncError), or the database for a
+        moment (a lost connection, a deadlock, a concurrent update), stops the
+        run instead: the next one starts again at this batch."""
         Message = self.env["mail.sync.message"]
         try:
             with self.env.cr.savepoint():
                 Message._process_batch(self, folder, batch, box, context)
                 folder._store_cursor(batch.cursor, len(batch.entries), batch.remaining)
             return
-        except errors.SyncError:
+        except TRANSIENT:
             raise
         except Exception:
             _logger.exception("mailbox %s: batch of %s refused, landing it email by email", self.id, folder.name)
@@ -568,7 +572,7 @@ class MailSyncAccount(models.Model):
             try:
                 with self.env.cr.savepoint():
                     Message._process_batch(self, folder, SimpleNamespace(entries=[entry], failures=[]), box, context)
-            except errors.SyncError:
+            except TRANSIENT:
                 raise
             except Exception as exc:
                 _logger.exception("mailbox %s: email %s of %s could not be saved", self.id, entry.key, folder.name)

@@ -5,6 +5,8 @@ mailbox's sync, and no email lands twice on a record."""
 import datetime
 from unittest.mock import patch
 
+import psycopg2
+
 from odoo import fields
 from odoo.tests import tagged
 from odoo.tools import mute_logger
@@ -143,6 +145,18 @@ class TestRealMailboxes(MailSyncCase):
         self.box.action_sync_now()
         self.assertEqual((self.box.state, self.box.last_error), ("ok", False))
         self.assertEqual(sorted(self.synced(self.dana).mapped("subject")), ["Hello", "Later"])
+
+    @mute_logger(*QUIET)
+    def test_a_deadlock_is_no_emails_fault_the_next_sync_lands_the_batch(self):
+        self.deliver(self.box, "INBOX", "dana@client.test", "bob@acme.test", "Hello", "<d1@client.test>")
+        with patch.object(MailSyncMessage, "_post", side_effect=psycopg2.errors.DeadlockDetected()):
+            self.box.action_sync_now()
+        self.assertEqual(self.box.state, "error")
+        self.assertIn("unexpected problem (DeadlockDetected)", self.box.last_error)
+        self.assertFalse(self.env["mail.sync.message"].search([("account_id", "=", self.box.id)]))
+        self.box.action_sync_now()
+        self.assertEqual((self.box.state, self.box.last_error), ("ok", False))
+        self.assertEqual(self.synced(self.dana).mapped("subject"), ["Hello"])
 
     @mute_logger(*QUIET)
     def test_the_cron_says_so_in_words_too(self):

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The generated-mailbox test (mail_lead_sync/tests/test_generated_mailboxes.py)
-# with many more examples than CI runs, drawn at random (CI runs the same few every time). Usage: scripts/hypothesis_long.sh [EXAMPLES] [database]
+# with many more examples than CI runs, drawn at random (CI runs the same few
+# every time). Usage: scripts/hypothesis_long.sh [EXAMPLES] [database]
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 cd "$repo"

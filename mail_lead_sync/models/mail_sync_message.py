@@ -136,7 +136,7 @@ class MailSyncMessage(models.Model):
         # Rows indexed before identities were kept (NULL) are taken as the same email.
         holders = {mid: key for mid, key, _noisy in found}
         noisy = {mid: row_id for mid, _key, row_id in found if row_id}
-        kept, places, position, replaced = [], set(), {}, []
+        kept, places, position = [], set(), {}
         for entry in entries:
             if str(entry.key) in places:
                 continue  # one place read twice: the same email
@@ -156,10 +156,11 @@ class MailSyncMessage(models.Model):
                 if kept[index][0].record.noise and not rec.noise:
                     kept[index] = (entry, own)
                 continue  # a copy of an email of this batch: one place is kept
-            if rec.message_id in noisy and not rec.noise:
-                replaced.append(noisy.pop(rec.message_id))
             position[rec.message_id] = len(kept)
             kept.append((entry, own))
+        replaced = [
+            noisy[e.record.message_id] for e, _own in kept if not e.record.noise and e.record.message_id in noisy
+        ]
         if replaced:
             self.env.cr.execute("DELETE FROM mail_sync_message WHERE id = ANY(%s)", [replaced])
         return kept

@@ -9,8 +9,11 @@ import socket
 import subprocess
 import sys
 import textwrap
+import threading
 
 import pytest
+import requests
+from exchangelib.protocol import BaseProtocol
 
 from mail_lead_sync.engine import errors
 from mail_lead_sync.engine.ews import EwsMailbox
@@ -69,12 +72,14 @@ def test_sent_items_keep_their_bcc(server):
     assert [(a.email, a.name) for a in batch.entries[0].record.bcc] == [("dana@client.test", "Dana")]
 
 
-def test_history_window(server):
+def test_history_window_is_judged_on_the_emails_own_date(server):
     old = datetime.datetime.now(datetime.UTC) - datetime.timedelta(days=400)
-    server.deliver("inbox", raw(1), received=old)
+    server.deliver("inbox", raw(1).replace(b"02 Nov 2026", old.strftime("%d %b %Y").encode()), received=old)
     server.deliver("inbox", raw(2))
+    # Moved to this server lately (arrival recent), written long ago: out of the window.
+    server.deliver("inbox", raw(3).replace(b"02 Nov 2026", b"10 Jan 2020"))
     with mailbox(server) as box:
-        [batch] = list(box.index(INBOX, since=datetime.date.today() - datetime.timedelta(days=180)))
+        [batch] = list(box.index(INBOX, since=datetime.date(2026, 5, 1)))
     assert [e.record.message_id for e in batch.entries] == ["<e2@client.test>"]
 
 
@@ -226,3 +231,55 @@ def test_autodiscover_finds_the_server(tmp_path):
     assert names == "['inbox', 'sentitems']"
     assert "GetFolder" in operations
     assert "('POST', '/autodiscover/autodiscover.svc')" in requests
+
+
+def test_two_mailboxes_in_two_threads_keep_their_own_settings(server, monkeypatch, tmp_path):
+    """exchangelib's HTTP adapter and timeout are class attributes every Odoo
+    worker thread shares: each connection must keep its own."""
+    other = EwsServer("ACME\\lee", "pw2").start()
+    try:
+        server.deliver("inbox", raw(1))
+        other.deliver("inbox", raw(2))
+        cafile = tmp_path / "company-ca.pem"
+        cafile.write_text("a company's CA")
+        seen = {}  # thread name -> {(timeout, verify)}
+        real_send = requests.adapters.HTTPAdapter.send
+
+        def send(adapter, request, **kwargs):
+            verify = adapter.cafile if getattr(adapter, "cafile", None) else kwargs.get("verify")
+            seen.setdefault(threading.current_thread().name, set()).add((kwargs.get("timeout"), verify))
+            return real_send(adapter, request, **kwargs)
+
+        monkeypatch.setattr(requests.adapters.HTTPAdapter, "send", send)
+        both_connected = threading.Barrier(2, timeout=30)
+        found, failed = {}, []
+
+        def sync(name, box):
+            try:
+                with box:
+                    both_connected.wait()  # the other mailbox has connected with its settings meanwhile
+                    batches = list(box.index(INBOX))
+                    keys = [e.key for b in batches for e in b.entries]
+                    found[name] = [raw_ for _k, raw_ in box.fetch_bodies(INBOX, keys)]
+            except Exception as exc:  # noqa: BLE001 - reported by the assertion below
+                failed.append(exc)
+
+        boxes = {
+            "quick": mailbox(server, timeout=5),
+            "patient": EwsMailbox(
+                "lee@acme.test", "ACME\\lee", "pw2", server=other.url, verify=str(cafile), timeout=45
+            ),
+        }
+        threads = [threading.Thread(target=sync, args=(name, box), name=name) for name, box in boxes.items()]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+        assert not failed, failed
+        assert found == {"quick": [raw(1)], "patient": [raw(2)]}
+        assert {timeout for timeout, _verify in seen["quick"]} == {5}
+        assert str(cafile) not in {verify for _timeout, verify in seen["quick"]}
+        assert seen["patient"] == {(45, str(cafile))}
+        assert BaseProtocol.TIMEOUT == 120 and BaseProtocol.HTTP_ADAPTER_CLS is requests.adapters.HTTPAdapter
+    finally:
+        other.stop()

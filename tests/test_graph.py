@@ -3,6 +3,7 @@ Microsoft documents (no Microsoft 365 server can run here): paging with
 @odata.nextLink, @odata.deltaLink cursors, @removed items, 429 + Retry-After,
 410 for an expired delta link, 401 for a refused token, MIME by $value."""
 
+import datetime
 import json
 import time
 import urllib.parse
@@ -148,3 +149,15 @@ def test_bodies_as_mime(graph):
     box = GraphMailbox("t", base_url=graph.base)
     assert box.fetch_mime("AAMkAGI2TG93AAA1=") == mime
     assert box.fetch_mime("AAMkAGI2TG93AAA9=") is None
+
+
+def test_history_window_is_judged_on_the_emails_own_date(graph):
+    since = datetime.date(2026, 5, 1)
+    first = (
+        start_url(graph) + "&$filter=receivedDateTime+ge+2026-04-28T00:00:00Z"
+    )  # the arrival pre-filter, 3 days early
+    moved = dict(message(1), sentDateTime="2020-01-10T09:00:00Z")  # on this server lately, written in 2020
+    late_clock = dict(message(2), sentDateTime="2026-05-01T08:00:00Z", receivedDateTime="2026-04-30T23:00:00Z")
+    graph.page(first, [moved, late_clock, message(3)], delta_link=start_url(graph) + "&$deltatoken=x")
+    [batch] = list(GraphMailbox("t", base_url=graph.base).index("inbox", since=since))
+    assert [e.record.message_id for e in batch.entries] == ["<m2@client.test>", "<m3@client.test>"]

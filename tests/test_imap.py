@@ -312,6 +312,23 @@ def test_history_window(dovecot, mailbox, settings):
     assert found == ["<msg2@client.test>"]
 
 
+def test_history_window_is_judged_on_the_emails_own_date(dovecot, mailbox, settings):
+    # A mailbox moved to a new server last month: every arrival date is recent.
+    moved = datetime.datetime.now(UTC) - datetime.timedelta(days=20)
+    dovecot.append(mailbox.login, "INBOX", email_bytes(1, date="Fri, 10 Jan 2020 09:00:00 +0000"), date=moved)
+    dovecot.append(mailbox.login, "INBOX", email_bytes(2, date="Mon, 04 May 2026 09:00:00 +0000"), date=moved)
+    # No Date header at all: its arrival date is its date.
+    no_date = email_bytes(3).replace(b"Date: Mon, 02 Nov 2026 10:00:00 +0000\r\n", b"")
+    dovecot.append(mailbox.login, "INBOX", no_date, date=datetime.datetime(2019, 3, 1, tzinfo=UTC))
+    # Arrived a day before the window opens, dated inside it (a late clock): the margin keeps it.
+    dovecot.append(mailbox.login, "INBOX", email_bytes(4, date="Fri, 01 May 2026 08:00:00 +0000"),
+                   date=datetime.datetime(2026, 4, 30, 23, 0, tzinfo=UTC))  # fmt: skip
+    with ImapMailbox(settings) as box:
+        inbox = box.sync_folders()[0]
+        found = [e.record.message_id for b in box.index(inbox, since=datetime.date(2026, 5, 1)) for e in b.entries]
+    assert found == ["<msg2@client.test>", "<msg4@client.test>"]
+
+
 def test_fetch_bodies_gives_the_whole_message(dovecot, mailbox, settings):
     dovecot.append(mailbox.login, "INBOX", email_bytes(1))
     with ImapMailbox(settings) as box:

@@ -209,3 +209,21 @@ def test_header_only_reading_matches_the_full_parser():
         whole = parse_message(raw)
         for name in ("message_id", "in_reply_to", "references", "date", "subject", "sender", "to", "cc", "noise"):
             assert getattr(from_block, name) == getattr(whole, name), (path.name, name)
+
+
+def test_one_identity_for_an_email_without_message_id_in_every_reader():
+    from mail_lead_sync.engine.graph import record_from_json
+    from mail_lead_sync.tests.graph_server import graph_json
+
+    mime = raw(
+        "From: Dana <Dana@Client.test>",
+        "To: Bob <bob@acme.com>,  ann@acme.com",
+        "Subject: =?utf-8?q?Devis_r=C3=A9vis=C3=A9?=",
+        "Date: Mon, 2 Nov 2026 10:00:07 +0100",
+    )
+    arrived = datetime.datetime(2026, 11, 3, 8, 0, tzinfo=UTC)  # an arrival date is never part of it
+    imap = parse_headers(mime, fallback_date=arrived)
+    graph = record_from_json(graph_json(mime, "AAMk1", arrived))
+    body = parse_message(mime)
+    assert imap.message_id == graph.message_id == body.message_id
+    assert imap.message_id_synthesized and graph.message_id_synthesized

@@ -8,7 +8,9 @@ and Bcc), bodies as MIME only for the messages that matched. SyncFolderItems and
 GetItem change nothing in the mailbox (no read flag).
 """
 
+import contextlib
 import datetime
+import threading
 import time
 import urllib.parse
 from dataclasses import dataclass, field
@@ -16,16 +18,17 @@ from dataclasses import dataclass, field
 import requests
 from exchangelib import DELEGATE, Account, Configuration, Credentials
 from exchangelib import errors as ews_errors
+from exchangelib.autodiscover.protocol import AutodiscoverProtocol
 from exchangelib.folders import Inbox, SentItems
 from exchangelib.items import Message
 from exchangelib.items.base import ID_ONLY
-from exchangelib.protocol import BaseProtocol, FailFast
+from exchangelib.protocol import FailFast, Protocol
 from exchangelib.services import SyncFolderItems
 
 from . import addresses, errors
 from .autodetect import known_provider_host, within_domain
 from .imap import Failure, Folder
-from .message import Address, MalformedMessage, parse_headers, synthesize_message_id
+from .message import Address, MalformedMessage, before_window, parse_headers
 from .netguard import HostPolicy
 
 FOLDERS = {"inbox": (Inbox, "inbox"), "sentitems": (SentItems, "sent")}
@@ -84,6 +87,32 @@ class _CaFileAdapter(requests.adapters.HTTPAdapter):
         return super().send(request, **kwargs)
 
 
+# exchangelib reads its HTTP adapter and timeout from class attributes, which every
+# thread of the process shares: each connection gets classes of its own instead,
+# so one mailbox's settings never reach another's. Autodiscover's protocol has no
+# per-instance hook: its class attributes are set for one discovery at a time.
+_DISCOVERY_LOCK = threading.Lock()
+
+
+def _adapter_class(cafile, policy, mailbox):
+    return type("MailboxAdapter", (_CaFileAdapter,), {"cafile": cafile, "policy": policy, "mailbox": mailbox})
+
+
+@contextlib.contextmanager
+def _discovery_settings(adapter_cls, timeout):
+    with _DISCOVERY_LOCK:
+        saved = AutodiscoverProtocol.__dict__.get("HTTP_ADAPTER_CLS"), AutodiscoverProtocol.__dict__.get("TIMEOUT")
+        AutodiscoverProtocol.HTTP_ADAPTER_CLS, AutodiscoverProtocol.TIMEOUT = adapter_cls, timeout
+        try:
+            yield
+        finally:
+            for name, value in zip(("HTTP_ADAPTER_CLS", "TIMEOUT"), saved, strict=True):
+                if value is None:
+                    delattr(AutodiscoverProtocol, name)
+                else:
+                    setattr(AutodiscoverProtocol, name, value)
+
+
 def _record(item, fallback_date):
     """A MailRecord from the headers GetItem returned (the same reader as for
     MIME), with the Bcc Exchange keeps on sent items."""
@@ -92,8 +121,6 @@ def _record(item, fallback_date):
     if item.bcc_recipients and not rec.bcc:
         found = ((addresses.normalize(m.email_address or ""), m.name or "") for m in item.bcc_recipients)
         rec.bcc = tuple(Address(email, name) for email, name in found if email)
-    if rec.message_id_synthesized or not rec.message_id:
-        rec.message_id = synthesize_message_id(rec.sender, "", rec.subject, rec.to)
     return rec
 
 
@@ -132,11 +159,12 @@ class EwsMailbox:
         self.close()
 
     def connect(self):
-        _CaFileAdapter.cafile = self.verify if isinstance(self.verify, str) else None
-        _CaFileAdapter.policy = self.policy
-        _CaFileAdapter.mailbox = self if self.trusted_hosts is not None else None
-        BaseProtocol.HTTP_ADAPTER_CLS = _CaFileAdapter
-        BaseProtocol.TIMEOUT = self.timeout
+        adapter_cls = _adapter_class(
+            self.verify if isinstance(self.verify, str) else None,
+            self.policy,
+            self if self.trusted_hosts is not None else None,
+        )
+        protocol_cls = type("MailboxProtocol", (Protocol,), {"HTTP_ADAPTER_CLS": adapter_cls, "TIMEOUT": self.timeout})
         credentials = Credentials(self.username, self.password)
         try:
             if self.server:
@@ -146,10 +174,14 @@ class EwsMailbox:
                 config = Configuration(service_endpoint=endpoint, credentials=credentials, retry_policy=FailFast())
                 self.account = Account(self.email, config=config, autodiscover=False, access_type=DELEGATE)
             else:
-                self.account = Account(
-                    self.email, credentials=credentials, autodiscover=True, access_type=DELEGATE,
-                    config=Configuration(credentials=credentials, retry_policy=FailFast()),
-                )  # fmt: skip
+                with _discovery_settings(adapter_cls, self.timeout):
+                    self.account = Account(
+                        self.email, credentials=credentials, autodiscover=True, access_type=DELEGATE,
+                        config=Configuration(credentials=credentials, retry_policy=FailFast()),
+                    )  # fmt: skip
+            # exchangelib builds its protocol lazily (no request yet): from now on it
+            # opens its sessions with this connection's adapter and timeout.
+            self.account.protocol.__class__ = protocol_cls
             # exchangelib connects lazily: the first real call proves the server and the login.
             self._call(lambda: self.account.root)
         except Exception as exc:
@@ -162,7 +194,9 @@ class EwsMailbox:
                 ) from exc
             raise self._translate(exc) from exc
         finally:
-            _CaFileAdapter.mailbox = None
+            # Hosts Autodiscover names are judged while connecting only; the server it
+            # settled on (or the one typed) is the mailbox's from then on.
+            adapter_cls.mailbox = None
 
     def _check_trusted(self, host):
         domain = addresses.domain_of(self.email)
@@ -283,12 +317,12 @@ class EwsMailbox:
                 continue
             received = item.datetime_received
             received = datetime.datetime.fromisoformat(received.isoformat()) if received else None
-            if since and received and received.date() < since:
-                continue
             try:
                 record = _record(item, received)
             except MalformedMessage as exc:
                 batch.failures.append(Failure(ref.id, str(exc)))
+                continue
+            if before_window(record, since):
                 continue
             if not record.participants(include_bcc=True):
                 batch.failures.append(Failure(ref.id, "no sender or recipient address could be read"))

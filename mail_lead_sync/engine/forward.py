@@ -286,7 +286,7 @@ def recover(raw, forward=None):
     original.body_text = body
     # Attachments of an inline forward are the original's (the forwarder adds none in practice).
     original.attachments = parse_message(raw, keep_attachment_content=True).attachments
-    key_date = original.date.strftime("%Y-%m-%dT%H:%M") if original.date else ""
-    original.message_id = synthesize_message_id(original.sender, key_date, original.subject, original.to)
+    own_date = original.date if original.date_source == "header" else None
+    original.message_id = synthesize_message_id(original.sender, own_date, original.subject, original.to)
     original.message_id_synthesized = True
     return Forwarded(original, "inline", comment, notes)

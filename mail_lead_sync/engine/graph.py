@@ -16,7 +16,7 @@ import requests
 
 from . import addresses, errors
 from .imap import Folder
-from .message import Address, MailRecord, parse_headers, synthesize_message_id
+from .message import ARRIVAL_MARGIN, Address, MailRecord, before_window, parse_headers, synthesize_message_id
 
 GRAPH = "https://graph.microsoft.com/v1.0"
 # Graph's well-known folder names, whatever the mailbox's language.
@@ -105,7 +105,7 @@ def record_from_json(item):
         raw = "".join(f"{name}: {value}\r\n" for name, value in noise.items()) + "\r\n"
         rec.noise = parse_headers(raw.encode()).noise
     if not rec.message_id:
-        rec.message_id = synthesize_message_id(rec.sender, item.get("sentDateTime") or "", rec.subject, rec.to)
+        rec.message_id = synthesize_message_id(rec.sender, _date(item.get("sentDateTime")), rec.subject, rec.to)
         rec.message_id_synthesized = True
     return rec
 
@@ -166,8 +166,9 @@ class GraphMailbox:
     def _start_url(self, folder, since):
         url = f"{self.base_url}/me/mailFolders/{folder.name}/messages/delta?$select={SELECT}"
         if since:
-            # The one filter Graph's message delta accepts.
-            url += f"&$filter=receivedDateTime+ge+{since.isoformat()}T00:00:00Z"
+            # The one filter Graph's message delta accepts, on the arrival date: a
+            # pre-filter only, the email's own date decides (see index()).
+            url += f"&$filter=receivedDateTime+ge+{(since - ARRIVAL_MARGIN).isoformat()}T00:00:00Z"
         return url
 
     def index(self, folder, cursor=None, since=None, batch_size=None):
@@ -196,7 +197,9 @@ class GraphMailbox:
                 if "@removed" in item:
                     batch.removed.append(item["id"])
                 else:
-                    batch.entries.append(GraphEntry(item["id"], record_from_json(item)))
+                    record = record_from_json(item)
+                    if not before_window(record, since):
+                        batch.entries.append(GraphEntry(item["id"], record))
             next_link = body.get("@odata.nextLink")
             batch.cursor = DeltaCursor(next_link or body.get("@odata.deltaLink", ""))
             batch.done = not next_link

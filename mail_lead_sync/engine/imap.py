@@ -21,7 +21,7 @@ from imapclient import imapclient as special_folders
 from imapclient.exceptions import IMAPClientError, LoginError
 
 from . import errors
-from .message import INDEX_HEADERS, MalformedMessage, parse_headers
+from .message import ARRIVAL_MARGIN, INDEX_HEADERS, MalformedMessage, before_window, parse_headers
 from .netguard import HostPolicy
 
 HEADER_FETCH_ITEM = f"BODY.PEEK[HEADER.FIELDS ({' '.join(h.upper() for h in INDEX_HEADERS)})]".encode()
@@ -329,13 +329,16 @@ class ImapMailbox:
         if last_uid:
             criteria += ["UID", f"{last_uid + 1}:*"]
         if since:
-            criteria += ["SINCE", since]
+            # A pre-filter on the arrival date only: the email's own date decides (see index()).
+            criteria += ["SINCE", since - ARRIVAL_MARGIN]
         uids = self._call(self.client.search, criteria or ["ALL"])
         # "n:*" always matches the highest UID, even when it is below n.
         return sorted(uid for uid in uids if uid > last_uid), start, reset
 
     def index(self, folder, cursor=None, since=None, batch_size=500):
-        """Yield :class:`IndexBatch` of parsed headers for every new message."""
+        """Yield :class:`IndexBatch` of parsed headers for every new message
+        (of the history window starting on the date ``since``, by each email's
+        own date)."""
         uids, running, reset = self.new_uids(folder, cursor, since)
         items = [b"RFC822.SIZE", b"INTERNALDATE", HEADER_FETCH_ITEM]
         if self.is_gmail:
@@ -359,6 +362,8 @@ class ImapMailbox:
                     record = parse_headers(header or b"", fallback_date=internaldate)
                 except MalformedMessage as exc:
                     batch.failures.append(Failure(uid, str(exc)))
+                    continue
+                if before_window(record, since):
                     continue
                 if not record.participants(include_bcc=True):
                     batch.failures.append(Failure(uid, "no sender or recipient address could be read"))

@@ -228,18 +228,76 @@ def _noise(msg):
     return ""
 
 
-def synthesize_message_id(sender, date_header, subject, to):
-    """Stable id for a message without Message-ID: the same email gives the same
-    id in every mailbox that holds it (no per-mailbox data goes in)."""
+#: How much earlier than the history window a server's arrival date may be for
+#: an email whose own date is in it (clocks, queues): the server-side pre-filter
+#: (IMAP SINCE, Graph's receivedDateTime) asks this much more, and the email's
+#: own date decides.
+ARRIVAL_MARGIN = datetime.timedelta(days=3)
+
+
+def before_window(rec, since):
+    """Is this email older than the history window starting on the date
+    ``since``? Judged on its own date (Date header; the arrival date only for an
+    email that has none), the same in every provider and in retroactive linking;
+    never on the server's arrival date, which a mailbox moved to a new server has
+    reset for every email."""
+    return bool(since and rec.date and rec.date.astimezone(UTC).date() < since)
+
+
+def _identity_date(date):
+    """An email's own date as its identity keys compare it: UTC, to the minute.
+    Minutes, because a forwarded email's quoted header prints no seconds and must
+    name the same email as the copy in a mailbox; a server's arrival date is never
+    passed here (it differs per mailbox)."""
+    if not date:
+        return ""
+    if date.tzinfo is not None:
+        date = date.astimezone(UTC)
+    return date.strftime("%Y-%m-%dT%H:%MZ")
+
+
+def _identity_text(text):
+    return _WS_RE.sub(" ", text or "").strip()
+
+
+def synthesize_message_id(sender, date, subject, to):
+    """The one id of an email without Message-ID, whichever reader saw it (IMAP,
+    Graph, EWS, a forward): a hash of its sender, its own date (a datetime from
+    its Date header or Graph's sentDateTime, never an arrival date), its subject
+    and its To, each normalized, so the same email gets the same id in every
+    mailbox and every provider."""
     key = "\n".join(
         (
             ",".join(a.email for a in sender),
-            date_header,
-            subject,
+            _identity_date(date),
+            _identity_text(subject),
             ",".join(sorted(a.email for a in to)),
         )
     )
     return f"<{hashlib.sha256(key.encode()).hexdigest()[:40]}@mail-lead-sync.invalid>"
+
+
+def identity(rec):
+    """What tells two emails with one Message-ID apart: copies of one email (a
+    second delivery, a list copy, the per-recipient copies one send leaves in
+    Sent, the same email in INBOX and Sent) share it; different emails a broken
+    client gave one id do not. Sender, To and Cc, subject and the email's own date
+    (never an arrival date, which differs per copy; never Bcc, which only the
+    sender's copy shows), as a short digest. The per-recipient copies Odoo sends
+    of one message differ in To: each is kept, for its own recipient's records."""
+    own_date = rec.date if rec.date_source == "header" else None
+    sender = rec.sender[0].email if rec.sender else ""
+    recipients = ",".join(sorted({a.email for a in rec.to + rec.cc}))
+    key = "\n".join((sender, recipients, _identity_date(own_date), _identity_text(rec.subject)))
+    return hashlib.sha256(key.encode()).hexdigest()[:32]
+
+
+def place_message_id(place, key):
+    """The index key of an email that could not be read at all (no sender, date
+    or subject to build an identity from): stable for its place in the mailbox,
+    so a later run finds the same row instead of adding another."""
+    digest = hashlib.sha256(f"{place}\n{key}".encode()).hexdigest()[:40]
+    return f"<unreadable-{digest}@mail-lead-sync.invalid>"
 
 
 def _record_from_headers(msg, fallback_date):
@@ -266,8 +324,8 @@ def _record_from_headers(msg, fallback_date):
             rec.date = fallback_date.astimezone(UTC) if fallback_date.tzinfo else fallback_date.replace(tzinfo=UTC)
             rec.date_source = "fallback"
     if not rec.message_id:
-        date_key = rec.date.isoformat() if rec.date_source == "header" else _redecode(str(date_header or "")).strip()
-        rec.message_id = synthesize_message_id(rec.sender, date_key, rec.subject, rec.to)
+        own_date = rec.date if rec.date_source == "header" else None
+        rec.message_id = synthesize_message_id(rec.sender, own_date, rec.subject, rec.to)
         rec.message_id_synthesized = True
     rec.noise = _noise(msg)
     rec.odoo_objects = tuple(filter(None, (o.strip() for o in str(msg.get("X-Odoo-Objects") or "").split(","))))

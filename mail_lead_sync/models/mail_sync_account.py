@@ -5,7 +5,9 @@ import secrets
 import ssl
 import threading
 import time
+from types import SimpleNamespace
 
+import psycopg2
 from dateutil.relativedelta import relativedelta
 from markupsafe import Markup
 
@@ -17,7 +19,7 @@ from odoo.tools.misc import hmac
 from ..engine import addresses, errors, oauth
 from ..engine.ews import EwsMailbox
 from ..engine.graph import GRAPH, GraphMailbox
-from ..engine.imap import ImapMailbox, ImapSettings
+from ..engine.imap import Failure, ImapMailbox, ImapSettings
 from ..engine.netguard import HostPolicy, host_name
 
 _logger = logging.getLogger(__name__)
@@ -46,6 +48,8 @@ BATCH_SIZE = 500
 # A sign-in started longer ago than this is refused on return (a state leaked in a
 # log or a browser history is worthless after it).
 OAUTH_STATE_SECONDS = 15 * 60
+# Failures that are no email's fault: the batch is tried again at the next sync.
+TRANSIENT = (errors.SyncError, psycopg2.OperationalError)
 CRON_BUDGET_SECONDS = 240
 
 
@@ -753,10 +757,10 @@ class MailSyncAccount(models.Model):
         for done, account in enumerate(accounts, 1):
             try:
                 account._sync(time_budget=CRON_BUDGET_SECONDS)
-            except Exception:  # one mailbox's bug must not stop the others
+            except Exception as exc:  # one mailbox's bug must not stop the others
                 _logger.exception("mailbox %s: sync failed", account.id)
-                self.env.cr.rollback()
-                account.write({"state": "error", "last_error": _("Unexpected error: see the server log.")})
+                self._rollback()
+                account.write({"state": "error", "last_error": self._unexpected_error(exc)})
             self._commit()
             cron._notify_progress(done=done, remaining=len(accounts) - done)
 
@@ -764,6 +768,20 @@ class MailSyncAccount(models.Model):
         # Tests run in one transaction that must not be committed.
         if not getattr(threading.current_thread(), "testing", False):
             self.env.cr.commit()
+
+    def _rollback(self):
+        # Tests run in one transaction (savepoints there undo a failed batch).
+        if not getattr(threading.current_thread(), "testing", False):
+            self.env.cr.rollback()
+
+    @api.model
+    def _unexpected_error(self, exc):
+        return _(
+            "The sync stopped on an unexpected problem (%(error)s). What was synced before it is kept, and the "
+            "next sync starts again where this one stopped. If this message stays, tell your administrator: "
+            "the server log has the details.",
+            error=type(exc).__name__,
+        )
 
     def _lock(self):
         self.env.cr.execute("SELECT pg_try_advisory_lock(%s, %s)", [LOCK_NAMESPACE, self.id])
@@ -795,9 +813,60 @@ class MailSyncAccount(models.Model):
             )
         except (errors.SyncError, UserError) as exc:  # both say in words what the owner must do
             self._record_error(exc)
+        except Exception as exc:
+            _logger.exception("mailbox %s: sync failed", self.id)
+            self._rollback()
+            self.write({"state": "error", "last_error": self._unexpected_error(exc)})
         finally:
             self._unlock()
         return True
+
+    def _land_batch(self, folder, batch, box, context):
+        """Index, match and post one batch, and move the folder's cursor past it.
+
+        Whatever the emails hold, the batch lands: when the database refuses the
+        batch as a whole, its emails are taken one by one and those it still
+        refuses are kept as failed with the reason, so one email never stops a
+        mailbox. The mailbox itself failing (SyncError), or the database for a
+        moment (a lost connection, a deadlock, a concurrent update), stops the
+        run instead: the next one starts again at this batch."""
+        Message = self.env["mail.sync.message"]
+        try:
+            with self.env.cr.savepoint():
+                Message._process_batch(self, folder, batch, box, context)
+                folder._store_cursor(batch.cursor, len(batch.entries), batch.remaining)
+            return
+        except TRANSIENT:
+            raise
+        except Exception:
+            _logger.exception("mailbox %s: batch of %s refused, landing it email by email", self.id, folder.name)
+        for entry in batch.entries:
+            try:
+                with self.env.cr.savepoint():
+                    Message._process_batch(self, folder, SimpleNamespace(entries=[entry], failures=[]), box, context)
+            except TRANSIENT:
+                raise
+            except Exception as exc:
+                _logger.exception("mailbox %s: email %s of %s could not be saved", self.id, entry.key, folder.name)
+                self._keep_failed(folder, [Failure(entry.key, self._unexpected_reason(exc))])
+        for failure in batch.failures:
+            self._keep_failed(folder, [failure])
+        with self.env.cr.savepoint():
+            folder._store_cursor(batch.cursor, len(batch.entries), batch.remaining)
+
+    def _keep_failed(self, folder, failures):
+        try:
+            with self.env.cr.savepoint():
+                self.env["mail.sync.message"]._insert_failures(self, folder, failures)
+        except Exception:
+            _logger.exception("mailbox %s: failed emails of %s could not be recorded", self.id, folder.name)
+
+    @api.model
+    def _unexpected_reason(self, exc):
+        return _(
+            "This email could not be saved (%(error)s); the rest of the mailbox was synced.",
+            error=type(exc).__name__,
+        )
 
     def _sync_locked(self, time_budget):
         deadline = time.monotonic() + time_budget if time_budget else None
@@ -814,9 +883,7 @@ class MailSyncAccount(models.Model):
                 if box.is_unchanged(found, cursor):
                     continue
                 for batch in box.index(found, cursor, since=since, batch_size=BATCH_SIZE):
-                    with self.env.cr.savepoint():
-                        self.env["mail.sync.message"]._process_batch(self, folder, batch, box, context)
-                        folder._store_cursor(batch.cursor, len(batch.entries), batch.remaining)
+                    self._land_batch(folder, batch, box, context)
                     self._commit()
                     if deadline and time.monotonic() > deadline:
                         return False

@@ -1,5 +1,6 @@
 import base64
 import datetime
+import hashlib
 import logging
 import time
 
@@ -10,7 +11,7 @@ from odoo.exceptions import UserError
 from odoo.tools import email_normalize, formataddr, html_sanitize, plaintext2html
 
 from ..engine import addresses, quotes, rules
-from ..engine.message import MalformedMessage, parse_message
+from ..engine.message import MalformedMessage, identity, parse_message, place_message_id
 
 _logger = logging.getLogger(__name__)
 
@@ -62,7 +63,8 @@ class MailSyncMessage(models.Model):
         readonly=True,
     )
     reason = fields.Char(readonly=True)
-    # Also: participants text[] and thread_ids text[] (see init), matched in SQL.
+    # Also: participants text[] and thread_ids text[] (see init), matched in SQL, and identity
+    # (engine.message.identity), which tells copies of an email from other emails with its id.
 
     _sql_constraints = [
         ("account_message_uniq", "unique(account_id, message_id)", "An email is indexed once per mailbox."),
@@ -74,6 +76,7 @@ class MailSyncMessage(models.Model):
             """
             ALTER TABLE mail_sync_message ADD COLUMN IF NOT EXISTS participants text[] NOT NULL DEFAULT '{}';
             ALTER TABLE mail_sync_message ADD COLUMN IF NOT EXISTS thread_ids text[] NOT NULL DEFAULT '{}';
+            ALTER TABLE mail_sync_message ADD COLUMN IF NOT EXISTS identity varchar;
             CREATE INDEX IF NOT EXISTS mail_sync_message_participants_idx
                 ON mail_sync_message USING gin (participants);
             CREATE INDEX IF NOT EXISTS mail_sync_message_message_id_idx ON mail_sync_message (message_id);
@@ -133,15 +136,67 @@ class MailSyncMessage(models.Model):
             self._post_bodies(account, [(wanted[key], bodies.get(key)) for key in wanted], context)
 
     @api.model
+    def _distinct_entries(self, account, entries):
+        """The batch's entries with one per Message-ID, ready for one INSERT, as
+        ``[(entry, identity)]``.
+
+        A Message-ID names one email, so copies of it (delivered twice, a list
+        copy beside the direct one, the per-recipient copies one send leaves in
+        Sent, the same place read twice) are one row, posted once. But a broken
+        client can give one id to different emails: an email whose sender, date
+        or subject differs from the one that already holds its id (in this batch
+        or in the index) gets an id of its own, derived from the id and its
+        content, so it is kept and posted too; its copies derive the same id."""
+        ids = list({entry.record.message_id for entry in entries})
+        self.env.cr.execute(
+            """SELECT message_id, identity, CASE WHEN noise IS NOT NULL AND state = 'skipped' THEN id END
+                 FROM mail_sync_message WHERE account_id = %s AND message_id = ANY(%s)""",
+            [account.id, ids],
+        )
+        found = self.env.cr.fetchall()
+        # Rows indexed before identities were kept (NULL) are taken as the same email.
+        holders = {mid: key for mid, key, _noisy in found}
+        noisy = {mid: row_id for mid, _key, row_id in found if row_id}
+        kept, places, position = [], set(), {}
+        for entry in entries:
+            if str(entry.key) in places:
+                continue  # one place read twice: the same email
+            places.add(str(entry.key))
+            rec = entry.record
+            own = identity(rec)
+            held = holders.setdefault(rec.message_id, own)
+            if held is not None and held != own:
+                digest = hashlib.sha256(f"{rec.message_id}\n{own}".encode()).hexdigest()[:40]
+                rec.message_id = f"<{digest}@mail-lead-sync.invalid>"
+                rec.message_id_synthesized = True
+                holders.setdefault(rec.message_id, own)
+            # The list copy of an email was skipped as list mail, but its direct
+            # copy is a person's: the direct copy is the one indexed (and posted).
+            if rec.message_id in position:
+                index = position[rec.message_id]
+                if kept[index][0].record.noise and not rec.noise:
+                    kept[index] = (entry, own)
+                continue  # a copy of an email of this batch: one place is kept
+            position[rec.message_id] = len(kept)
+            kept.append((entry, own))
+        replaced = [
+            noisy[e.record.message_id] for e, _own in kept if not e.record.noise and e.record.message_id in noisy
+        ]
+        if replaced:
+            self.env.cr.execute("DELETE FROM mail_sync_message WHERE id = ANY(%s)", [replaced])
+        return kept
+
+    @api.model
     def _insert_index(self, account, folder, batch, context):
         """One INSERT for the batch. Returns ``[(row id, entry)]`` for emails not
         indexed before in this mailbox (a message seen again after a UIDVALIDITY
         change or an expired delta link only gets its new place)."""
-        if not batch.entries:
+        entries = self._distinct_entries(account, batch.entries) if batch.entries else []
+        if not entries:
             return []
         uid = self.env.uid
         values = []
-        for entry in batch.entries:
+        for entry, own in entries:
             rec = entry.record
             participants = rec.participants(include_bcc=rules.owner_sent(rec, context["owner"]))
             values.append(
@@ -157,6 +212,7 @@ class MailSyncMessage(models.Model):
                     rec.noise or None,
                     participants,
                     rec.thread_ids,
+                    own,
                     uid,
                     uid,
                 )
@@ -164,7 +220,7 @@ class MailSyncMessage(models.Model):
         rows = self.env.cr.execute_values(
             """
             INSERT INTO mail_sync_message AS m (account_id, folder_id, uid, remote_id, message_id, date, subject,
-                                                from_address, noise, participants, thread_ids, create_uid,
+                                                from_address, noise, participants, thread_ids, identity, create_uid,
                                                 write_uid, create_date, write_date, state)
             VALUES %s
             ON CONFLICT (account_id, message_id) DO UPDATE SET uid = EXCLUDED.uid, remote_id = EXCLUDED.remote_id
@@ -172,18 +228,19 @@ class MailSyncMessage(models.Model):
             RETURNING id, coalesce(remote_id, uid::text), (xmax = 0) AS inserted
             """,
             values,
-            template="(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s::text[], %s::text[], %s, %s,"
+            template="(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s::text[], %s::text[], %s, %s, %s,"
             " now() at time zone 'UTC', now() at time zone 'UTC', 'indexed')",
             fetch=True,
             page_size=len(values),
         )
         self.invalidate_model()
-        by_key = {str(entry.key): entry for entry in batch.entries}
+        by_key = {str(entry.key): entry for entry, _own in entries}
         return [(row_id, by_key[key]) for row_id, key, inserted in rows if inserted]
 
     @api.model
     def _insert_failures(self, account, folder, failures):
-        """Unreadable emails are kept in the index with their UID and the reason."""
+        """Unreadable emails are kept in the index with their place and the reason
+        (nothing else of them can be read to name them by)."""
         self.env.cr.execute_values(
             """
             INSERT INTO mail_sync_message (account_id, folder_id, uid, remote_id, message_id, state, reason,
@@ -192,7 +249,7 @@ class MailSyncMessage(models.Model):
             """,
             [
                 (account.id, folder.id, f.key if isinstance(f.key, int) else None,
-                 None if isinstance(f.key, int) else f.key, f"<uid-{folder.id}-{f.key}@unreadable>", "failed",
+                 None if isinstance(f.key, int) else f.key, place_message_id(folder.id, f.key), "failed",
                  f.reason, self.env.uid, self.env.uid)
                 for f in failures
             ],
@@ -268,14 +325,22 @@ class MailSyncMessage(models.Model):
         """Parse the fetched bodies, decide again on the whole message (the body
         fetch is the source of truth) and post. ``rows``: [(index row id, raw)]."""
         parsed, states = [], []
+        # The index names each email: an email that shares its Message-ID with a
+        # different one was given an id of its own there (see _distinct_entries).
+        self.env.cr.execute("SELECT id, message_id FROM mail_sync_message WHERE id = ANY(%s)", [[r for r, _ in rows]])
+        indexed_ids = dict(self.env.cr.fetchall())
         for row_id, raw in rows:
             if raw is None:
                 states.append((row_id, "failed", "deleted from the mailbox before it could be read"))
                 continue
             try:
-                parsed.append((row_id, parse_message(raw, keep_attachment_content=True)))
+                rec = parse_message(raw, keep_attachment_content=True)
             except MalformedMessage as exc:
                 states.append((row_id, "failed", str(exc)))
+                continue
+            if indexed_ids.get(row_id, rec.message_id) != rec.message_id:
+                rec.message_id, rec.message_id_synthesized = indexed_ids[row_id], True
+            parsed.append((row_id, rec))
         decisions = self._decide([rec for _row, rec in parsed], account.company_id, context)
         items = [(row_id, rec, d) for (row_id, rec), d in zip(parsed, decisions, strict=True)]
         posted_rows = self._post(account, items, context)

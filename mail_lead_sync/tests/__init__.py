@@ -4,9 +4,12 @@ if __name__.startswith("odoo.addons."):
     from . import (
         test_exchange,
         test_forward,
+        test_generated_mailboxes,
         test_oauth_google,
         test_oauth_microsoft,
         test_privacy,
+        test_real_mail,
+        test_real_mailboxes,
         test_security_scope,
         test_security_sending,
         test_sending,

@@ -267,7 +267,7 @@ def test_two_mailboxes_in_two_threads_keep_their_own_settings(server, monkeypatc
         boxes = {
             "quick": mailbox(server, timeout=5),
             "patient": EwsMailbox(
-                "lee@acme.test", "ACME\\lee", "pw2", server=other.url, verify=str(cafile), timeout=45
+                "lee@acme.test", "ACME\\lee", "pw2", server=other.url, verify=str(cafile), timeout=45, policy=LOOPBACK
             ),
         }
         threads = [threading.Thread(target=sync, args=(name, box), name=name) for name, box in boxes.items()]

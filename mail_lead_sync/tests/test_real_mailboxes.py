@@ -102,8 +102,11 @@ class TestRealMailboxes(MailSyncCase):
             "oauth_access_token": oauth.issue_token("karen@acme.test"), "oauth_refresh_token": "unused",
             "oauth_expires_at": fields.Datetime.now() + datetime.timedelta(hours=1),
         })  # fmt: skip
+        self.env["ir.config_parameter"].sudo().set_param(
+            "mail_lead_sync.exchange_url", ews.url.replace("127.0.0.1", "{host}")
+        )
         exchange = self.env["mail.sync.account"].create({"user_id": self.karen.id, "email": "lee@acme.test",
-                                                          "provider": "exchange", "host": ews.url,
+                                                          "provider": "exchange", "host": "127.0.0.1",
                                                           "login": "ACME\\lee", "password": "winter"})  # fmt: skip
         for account in (self.box, microsoft, exchange):
             account.action_sync_now()

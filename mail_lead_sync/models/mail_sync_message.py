@@ -328,7 +328,11 @@ class MailSyncMessage(models.Model):
                 posted_rows.add(row_id)
         messages = self.env["mail.message"]
         for model, values_list in by_model.items():
-            messages |= self.env[model].sudo()._message_create(values_list)
+            # HTML or SVG attachments of outside senders are kept as text, as Odoo's
+            # gateway keeps them: the cron runs as an administrator, whose attachments
+            # would otherwise keep their type and be served as pages of Odoo's site.
+            Model = self.env[model].sudo().with_context(attachments_mime_plainxml=True)
+            messages |= Model._message_create(values_list)
         by_key = {(m.message_id, m.model, m.res_id): m.id for m in messages}
         for values in link_values:
             values["mail_message_id"] = by_key.get((values["message_id"], values["res_model"], values["res_id"]))
@@ -478,7 +482,7 @@ class MailSyncMessage(models.Model):
         if level == "full" or previous == "metadata":
             records = self._refetch(account, set(links.mapped("message_id")))
         for link in links:
-            message = link.mail_message_id.sudo()
+            message = link.mail_message_id.sudo().with_context(attachments_mime_plainxml=True)
             rec = records.get(link.message_id)
             if rec is None and (level == "full" or previous == "metadata"):
                 continue  # gone from the mailbox: left as it is

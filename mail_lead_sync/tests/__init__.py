@@ -7,6 +7,7 @@ if __name__.startswith("odoo.addons."):
         test_oauth_google,
         test_oauth_microsoft,
         test_privacy,
+        test_security_attacks,
         test_security_scope,
         test_security_sending,
         test_sending,

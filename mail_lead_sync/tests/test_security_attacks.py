@@ -1,0 +1,39 @@
+import email.message
+import email.policy
+
+from odoo.tests import new_test_user, tagged
+
+from .common import MailSyncCase
+
+
+@tagged("post_install", "-at_install")
+class TestAttacks(MailSyncCase):
+    """Attacks found after issue 11's fixes: each made as its attacker would."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.mona = new_test_user(cls.env, login="mona@acme.test", name="Mona", groups="sales_team.group_sale_manager")
+
+    def setUp(self):
+        super().setUp()
+        self.dana = self.env["res.partner"].create({"name": "Dana", "email": "dana@client.test"})
+
+    def test_outside_senders_html_attachment_is_stored_as_text(self):
+        """An outside sender's HTML or SVG attachment, synced by the cron (which runs
+        as an administrator), is stored as text, as Odoo's own mail gateway does: served
+        as HTML from Odoo's domain it could run script in a reader's session."""
+        msg = email.message.EmailMessage(policy=email.policy.SMTP)
+        msg["From"], msg["To"], msg["Subject"] = "dana@client.test", self.box.email, "Invoice"
+        msg["Message-ID"], msg["Date"] = "<att-1@client.test>", "Mon, 30 Nov 2026 10:00:00 +0000"
+        msg.set_content("See attached")
+        payload = b"<html><script>alert(document.cookie)</script></html>"
+        msg.add_attachment(payload, maintype="text", subtype="html", filename="invoice.html")
+        msg.add_attachment(b"<svg xmlns='http://www.w3.org/2000/svg' onload='alert(1)'/>",
+                           maintype="image", subtype="svg+xml", filename="logo.svg")  # fmt: skip
+        self.dovecot.append(self.box.email, "INBOX", msg.as_bytes())
+        self.box.action_sync_now()  # as the cron: superuser
+        attachments = self.synced(self.dana).attachment_ids
+        self.assertEqual(sorted(attachments.mapped("name")), ["invoice.html", "logo.svg"])
+        self.assertEqual(set(attachments.mapped("mimetype")), {"text/plain"})
+        self.assertEqual(attachments.filtered(lambda a: a.name == "invoice.html").raw, payload)  # nothing lost

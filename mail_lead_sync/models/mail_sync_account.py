@@ -487,6 +487,12 @@ class MailSyncAccount(models.Model):
                     )
                 )
 
+    def _check_may_connect(self):
+        # Sales managers read their colleagues' mailboxes: reading is not opening
+        # them with their owners' passwords.
+        if self.user_id != self.env.user:
+            self._check_admin(_("Only the owner of %(email)s can connect to it.", email=self.email))
+
     def _check_owner(self):
         if self.user_id != self.env.user and not self.env.user.has_group("base.group_system"):
             raise UserError(_("Only the owner of a mailbox can change its credentials."))
@@ -698,6 +704,7 @@ class MailSyncAccount(models.Model):
 
     def action_test_connection(self):
         self.ensure_one()
+        self._check_may_connect()
         try:
             with self._open_mailbox() as box:
                 folders = box.sync_folders()
@@ -725,6 +732,7 @@ class MailSyncAccount(models.Model):
     def action_sync_now(self):
         """Sync synchronously until every selected mailbox is up to date."""
         for account in self:
+            account._check_may_connect()
             if not account._sync():
                 raise UserError(_("%(name)s is being synced by another worker right now.", name=account.name))
         return True

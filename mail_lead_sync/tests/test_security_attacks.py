@@ -1,6 +1,7 @@
 import email.message
 import email.policy
 
+from odoo.exceptions import AccessError
 from odoo.tests import new_test_user, tagged
 
 from .common import MailSyncCase
@@ -37,3 +38,24 @@ class TestAttacks(MailSyncCase):
         self.assertEqual(sorted(attachments.mapped("name")), ["invoice.html", "logo.svg"])
         self.assertEqual(set(attachments.mapped("mimetype")), {"text/plain"})
         self.assertEqual(attachments.filtered(lambda a: a.name == "invoice.html").raw, payload)  # nothing lost
+
+    def test_sales_manager_cannot_work_a_colleagues_mailbox(self):
+        """Mona reads Bob's mailbox (sales managers see their companies'); she cannot
+        make it connect or sync: its password opens it for its owner only."""
+        self.deliver(self.box, "INBOX", "dana@client.test", self.box.email, "Private", "<priv-1@client.test>")
+        opened = []
+        original = type(self.box)._open_mailbox
+
+        def spy(account):
+            opened.append(account.env.uid)
+            return original(account)
+
+        self.patch(type(self.box), "_open_mailbox", spy)
+        box = self.box.with_user(self.mona)
+        self.assertEqual(box.email, self.box.email)  # she does read it
+        for method in ("action_sync_now", "action_test_connection"):
+            with self.assertRaises(AccessError, msg=method):
+                getattr(box, method)()
+        self.assertEqual(opened, [])
+        self.box.with_user(self.bob).action_sync_now()
+        self.assertEqual(opened, [self.bob.id])

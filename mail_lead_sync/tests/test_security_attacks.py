@@ -59,3 +59,22 @@ class TestAttacks(MailSyncCase):
         self.assertEqual(opened, [])
         self.box.with_user(self.bob).action_sync_now()
         self.assertEqual(opened, [self.bob.id])
+
+    def test_personal_never_entry_changes_no_other_mailbox(self):
+        """Karen's own never-sync entry takes away what her mailbox posted, and writes
+        nothing in Bob's index (the same email, synced from his mailbox too)."""
+        karen_box = self.connect(self.karen)
+        for box in (karen_box, self.box):
+            self.deliver(box, "INBOX", "dana@client.test", f"{karen_box.email}, {self.box.email}", "Hi",
+                         "<shared-1@client.test>")  # fmt: skip
+        karen_box.with_user(self.karen).action_sync_now()
+        self.box.with_user(self.bob).action_sync_now()
+        Row = self.env["mail.sync.message"]
+        bob_row = Row.search([("account_id", "=", self.box.id), ("message_id", "=", "<shared-1@client.test>")])
+        self.assertEqual(bob_row.state, "posted")
+        self.env["mail.sync.never.wizard"].with_user(self.karen).create(
+            {"entry": "dana@client.test", "scope": "user"}
+        ).action_confirm()
+        karen_row = Row.search([("account_id", "=", karen_box.id), ("message_id", "=", "<shared-1@client.test>")])
+        self.assertEqual((karen_row.state, karen_row.reason), ("skipped", "never-sync list"))
+        self.assertEqual(bob_row.state, "posted")

@@ -94,7 +94,8 @@ class MailSyncForward(models.Model):
         users = Users.search(["|", ("login", "=", sender), ("email_normalized", "=", sender), ("share", "=", False)])
         users = users.filtered(lambda u: not u.share and sender in self._user_addresses(u))
         if not users:
-            accounts = self.env["mail.sync.account"].sudo().search([("email", "=", sender)])
+            # A mailbox address counts once proven: anybody can type a client's.
+            accounts = self.env["mail.sync.account"].sudo().search([("send_verified_email", "=", sender)])
             users = accounts.user_id.filtered(lambda u: not u.share)
         return users[:1] if len(users) == 1 else Users
 

@@ -5,6 +5,7 @@ from odoo.exceptions import AccessError
 from odoo.tests import new_test_user, tagged
 
 from .common import MailSyncCase
+from .test_forward import GMAIL_EN, LOG, forward
 
 
 @tagged("post_install", "-at_install")
@@ -78,3 +79,26 @@ class TestAttacks(MailSyncCase):
         karen_row = Row.search([("account_id", "=", karen_box.id), ("message_id", "=", "<shared-1@client.test>")])
         self.assertEqual((karen_row.state, karen_row.reason), ("skipped", "never-sync list"))
         self.assertEqual(bob_row.state, "posted")
+
+
+@tagged("post_install", "-at_install")
+class TestLogAddressAttacks(MailSyncCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        domain = cls.env["mail.alias.domain"].create({"name": "crm.acme.test"})
+        cls.env.company.alias_domain_id = domain
+        cls.env.ref("mail_lead_sync.mail_sync_log_alias").alias_domain_id = domain
+        cls.env["ir.config_parameter"].sudo().set_param("mail_lead_sync.log_authserv_id", "mx.acme.test")
+
+    def test_an_unproven_mailbox_address_makes_no_forwarder(self):
+        """Karen types a client's address as one of her mailboxes (nothing proves it);
+        the client's email to the shared log address, DMARC-passed for the client's
+        domain, is not believed to be hers."""
+        self.env["mail.sync.account"].with_user(self.karen).create({"email": "ceo@client.test", "host": "imap.x.test"})
+        self.env["res.partner"].create({"name": "Dana", "email": "dana@client.test"})
+        raw = forward("CEO <ceo@client.test>", GMAIL_EN, to=LOG)
+        header = "Authentication-Results: mx.acme.test; dmarc=pass header.from=client.test\r\n"
+        with self.assertLogs("odoo.addons.mail_lead_sync.models.mail_thread", "WARNING"):
+            self.env["mail.thread"].message_process(None, header.encode() + raw)
+        self.assertFalse(self.env["mail.sync.forward"].search([]))

@@ -22,6 +22,11 @@ def _in_scope(alias):
     return f"({alias}.company_id = %(company)s OR (%(shared)s AND {alias}.company_id IS NULL))"
 
 
+# Portal users write their own contact's address (My Account) and read its chatter,
+# and the emails they author: an address they typed proves nothing.
+NOT_PORTAL = "NOT EXISTS (SELECT 1 FROM res_users s WHERE s.partner_id = {}.id AND s.share)"
+
+
 # A link whose record is still there, active and reachable by the company.
 LINK_IN_SCOPE = f"""CASE l.res_model
     WHEN 'crm.lead' THEN EXISTS (SELECT 1 FROM crm_lead c WHERE c.id = l.res_id AND c.active AND {_in_scope("c")})
@@ -220,6 +225,7 @@ class MailSyncMessage(models.Model):
             f"""
             SELECT p.email_normalized, 'res.partner', p.id FROM res_partner p
              WHERE p.email_normalized = ANY(%(a)s) AND p.active AND {_in_scope("p")}
+               AND {NOT_PORTAL.format("p")}
             UNION ALL
             SELECT l.email_normalized, 'crm.lead', l.id FROM crm_lead l
              WHERE l.email_normalized = ANY(%(a)s) AND l.active AND {_in_scope("l")}
@@ -363,11 +369,12 @@ class MailSyncMessage(models.Model):
         if not addresses:
             return {}
         self.env.cr.execute(
-            """
+            f"""
             SELECT DISTINCT ON (p.email_normalized) p.email_normalized, p.id FROM res_partner p
               LEFT JOIN res_users u ON u.partner_id = p.id
              WHERE p.email_normalized = ANY(%s) AND p.active
                AND (p.company_id IS NULL OR p.company_id = %s OR p.partner_share IS NOT TRUE)
+               AND {NOT_PORTAL.format("p")}
              ORDER BY p.email_normalized, u.id IS NULL, p.id
             """,
             [list(addresses), company.id],
@@ -594,9 +601,9 @@ class MailSyncMessage(models.Model):
             return {}
         self.env.flush_all()
         self.env.cr.execute(
-            """
+            f"""
             SELECT p.email_normalized, p.company_id FROM res_partner p
-             WHERE p.email_normalized = ANY(%(a)s) AND p.active
+             WHERE p.email_normalized = ANY(%(a)s) AND p.active AND {NOT_PORTAL.format("p")}
             UNION
             SELECT l.email_normalized, l.company_id FROM crm_lead l
              WHERE l.email_normalized = ANY(%(a)s) AND l.active

@@ -80,6 +80,23 @@ class TestAttacks(MailSyncCase):
         self.assertEqual((karen_row.state, karen_row.reason), ("skipped", "never-sync list"))
         self.assertEqual(bob_row.state, "posted")
 
+    def test_portal_user_who_types_a_clients_address_reads_none_of_its_mail(self):
+        """A portal user changes their own email (My Account does it with sudo, no
+        check) to a client's: neither past nor new mail with the client reaches the
+        portal user's contact, whose chatter they read."""
+        pat = new_test_user(self.env, login="pat", email="pat@home.test", name="Pat", groups="base.group_portal")
+        pat.partner_id.company_id = self.env.company
+        self.env["res.partner"].create({"name": "CEO", "email": "ceo@client.test"})
+        self.deliver(self.box, "INBOX", "ceo@client.test", self.box.email, "Our secret price", "<ceo-1@client.test>")
+        self.box.action_sync_now()
+        pat.partner_id.with_user(pat).sudo().write({"email": "ceo@client.test"})  # as /my/account
+        self.env["mail.sync.message"]._cron_link_new_addresses()
+        self.deliver(self.box, "INBOX", "ceo@client.test", self.box.email, "Second secret", "<ceo-2@client.test>")
+        self.box.action_sync_now()
+        # Nor is she the author of the client's emails (Odoo lets authors read theirs).
+        self.assertFalse(self.env["mail.message"].with_user(pat).search([("message_type", "=", "email")]))
+        self.assertEqual(len(self.synced(self.env["res.partner"].search([("name", "=", "CEO")]))), 2)
+
 
 @tagged("post_install", "-at_install")
 class TestLogAddressAttacks(MailSyncCase):

@@ -97,6 +97,25 @@ class TestAttacks(MailSyncCase):
         self.assertFalse(self.env["mail.message"].with_user(pat).search([("message_type", "=", "email")]))
         self.assertEqual(len(self.synced(self.env["res.partner"].search([("name", "=", "CEO")]))), 2)
 
+    def test_a_salesperson_cannot_make_a_clients_address_a_users(self):
+        """Karen types the client's address as her own email (Preferences), or as
+        Bob's (she manages contacts): every user's email counts as internal to the
+        sync, so this would silence the company's sync with the client."""
+        self.env["res.partner"].create({"name": "CEO", "email": "ceo@client.test"})
+        self.karen.groups_id |= self.env.ref("base.group_partner_manager")  # Odoo's default for new users
+        attempts = (
+            lambda: self.karen.with_user(self.karen).write({"email": "ceo@client.test"}),
+            lambda: self.karen.partner_id.with_user(self.karen).write({"email": "ceo@client.test"}),
+            lambda: self.bob.partner_id.with_user(self.karen).write({"email": "ceo@client.test"}),
+        )
+        for attempt in attempts:
+            with self.assertRaises(AccessError):
+                attempt()
+        self.karen.with_user(self.karen).write({"email": "karen.acme@gmail.test", "signature": "K"})  # unchanged
+        self.deliver(self.box, "INBOX", "ceo@client.test", self.box.email, "Order", "<ceo-9@client.test>")
+        self.box.action_sync_now()
+        self.assertTrue(self.synced(self.env["res.partner"].search([("name", "=", "CEO")])))
+
 
 @tagged("post_install", "-at_install")
 class TestLogAddressAttacks(MailSyncCase):

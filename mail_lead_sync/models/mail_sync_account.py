@@ -246,6 +246,11 @@ class MailSyncAccount(models.Model):
             raise UserError(self._send_unproven_words())
         if self.send_code_date and self.send_code_date > fields.Datetime.now() - datetime.timedelta(minutes=1):
             raise UserError(_("A code was sent to %(email)s less than a minute ago: wait for it.", email=self.email))
+        # One a minute per owner, not per mailbox: each mailbox a user adds would
+        # otherwise be one more email a minute from the company's address to anybody.
+        recent = fields.Datetime.now() - datetime.timedelta(minutes=1)
+        if self.sudo().search_count([("user_id", "=", self.user_id.id), ("send_code_date", ">", recent)]):
+            raise UserError(_("A code was sent for another of your mailboxes less than a minute ago: wait a minute."))
         company = self.company_id.sudo()
         email_from = company.email_formatted or self.env["ir.mail_server"].sudo()._get_default_from_address()
         if not email_from:

@@ -1,7 +1,7 @@
 import email.message
 import email.policy
 
-from odoo.exceptions import AccessError
+from odoo.exceptions import AccessError, UserError
 from odoo.tests import new_test_user, tagged
 
 from .common import MailSyncCase
@@ -115,6 +115,15 @@ class TestAttacks(MailSyncCase):
         self.deliver(self.box, "INBOX", "ceo@client.test", self.box.email, "Order", "<ceo-9@client.test>")
         self.box.action_sync_now()
         self.assertTrue(self.synced(self.env["res.partner"].search([("name", "=", "CEO")])))
+
+    def test_address_checks_are_one_a_minute_per_user_not_per_mailbox(self):
+        """Each verification code is an email from the company's address to the
+        address typed: a salesperson adding mailboxes must not make Odoo mail anybody."""
+        Account = self.env["mail.sync.account"].with_user(self.karen)
+        boxes = [Account.create({"email": f"victim{i}@elsewhere.test", "host": "imap.elsewhere.test"}) for i in (1, 2)]
+        boxes[0].action_send_verification_code()
+        with self.assertRaises(UserError):
+            boxes[1].action_send_verification_code()
 
 
 @tagged("post_install", "-at_install")

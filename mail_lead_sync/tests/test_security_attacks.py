@@ -125,6 +125,25 @@ class TestAttacks(MailSyncCase):
         with self.assertRaises(UserError):
             boxes[1].action_send_verification_code()
 
+    def test_outside_senders_html_runs_nothing(self):
+        """Script, event handlers, javascript: links and forms of an outside sender's
+        HTML email are taken out before the chatter shows it."""
+        html = (
+            "<p onclick='steal()'>Hi<script>alert(1)</script></p><img src=x onerror='alert(2)'>"
+            "<a href='javascript:alert(3)'>click</a><form action='https://evil.test/'><input name=p></form>"
+            "<iframe src='https://evil.test/'></iframe><svg onload='alert(4)'></svg>"
+        )
+        msg = email.message.EmailMessage(policy=email.policy.SMTP)
+        msg["From"], msg["To"], msg["Subject"] = "dana@client.test", self.box.email, "<b onmouseover=x()>Hi</b>"
+        msg["Message-ID"], msg["Date"] = "<html-1@client.test>", "Mon, 30 Nov 2026 10:00:00 +0000"
+        msg.set_content(html, subtype="html")
+        self.dovecot.append(self.box.email, "INBOX", msg.as_bytes())
+        self.box.action_sync_now()
+        body = str(self.synced(self.dana).body)
+        self.assertIn("Hi", body)
+        for bad in ("<script", "onclick", "onerror", "javascript:", "<form", "<iframe", "onload", "evil.test"):
+            self.assertNotIn(bad, body)
+
 
 @tagged("post_install", "-at_install")
 class TestLogAddressAttacks(MailSyncCase):

@@ -8,6 +8,7 @@ from odoo.tools import html_sanitize, plaintext2html
 
 from ..engine import addresses, forward
 from ..engine.message import MalformedMessage, parse_message
+from .mail_sync_message import _without_remote_content
 
 _logger = logging.getLogger(__name__)
 
@@ -164,7 +165,11 @@ class MailSyncForward(models.Model):
         original.bcc = tuple(a for a in original.bcc if kept(a))
         if original.message_id_synthesized:
             original.message_id = self._synced_message_id(original, user) or original.message_id
-        body = html_sanitize(original.body_html) if original.body_html else plaintext2html(original.body_text or "")
+        body = (
+            _without_remote_content(html_sanitize(original.body_html))
+            if original.body_html
+            else plaintext2html(original.body_text or "")
+        )
         return original, {
             "subject": original.subject,
             "email_from": original.sender[0].email if original.sender else False,

@@ -1,9 +1,11 @@
 import base64
 import datetime
 import logging
+import re
 import time
 
-from markupsafe import Markup
+import lxml.html
+from markupsafe import Markup, escape
 
 from odoo import Command, _, api, fields, models
 from odoo.exceptions import UserError
@@ -33,6 +35,31 @@ LINK_IN_SCOPE = f"""CASE l.res_model
     WHEN 'res.partner' THEN EXISTS (SELECT 1 FROM res_partner p WHERE p.id = l.res_id AND p.active
                                                                    AND {_in_scope("p")})
     ELSE FALSE END"""
+
+
+_REMOTE = re.compile(r"^\s*(https?:)?//", re.IGNORECASE)
+_CSS_URL = re.compile(r"url\s*\([^)]*\)", re.IGNORECASE)
+
+
+def _without_remote_content(html):
+    """The sanitized body without what a browser would fetch from elsewhere when a
+    colleague opens the chatter (tracking pixels, remote backgrounds): each view
+    would tell the sender who read it, when, and from which network."""
+    if not html or ("//" not in html and "url" not in html.lower()):
+        return html
+    root = lxml.html.fragment_fromstring(html, create_parent="div")
+    for element in root.iter():
+        if not isinstance(element.tag, str):
+            continue
+        for attr in ("src", "background", "poster", "srcset", "lowsrc", "dynsrc"):
+            value = element.get(attr)
+            if value is not None and (attr == "srcset" or _REMOTE.match(value)):
+                del element.attrib[attr]
+        if element.get("style") and _CSS_URL.search(element.get("style")):
+            element.set("style", _CSS_URL.sub("none", element.get("style")))
+    return "".join(
+        [(root.text and escape(root.text)) or ""] + [lxml.html.tostring(child, encoding="unicode") for child in root]
+    )
 
 
 def _scope_params(company):
@@ -402,7 +429,11 @@ class MailSyncMessage(models.Model):
             if names:
                 body += Markup("<p>%s</p>") % _("Attachments: %(names)s", names=", ".join(names))
             return body, []
-        body = Markup(html_sanitize(rec.body_html)) if rec.body_html else self._text_body(rec.body_text or "")
+        body = (
+            Markup(_without_remote_content(html_sanitize(rec.body_html)))
+            if rec.body_html
+            else self._text_body(rec.body_text or "")
+        )
         attachments, notes = [], []
         for att in rec.attachments:
             if context["max_attachment"] and att.size > context["max_attachment"]:

@@ -144,6 +144,26 @@ class TestAttacks(MailSyncCase):
         for bad in ("<script", "onclick", "onerror", "javascript:", "<form", "<iframe", "onload", "evil.test"):
             self.assertNotIn(bad, body)
 
+    def test_outside_senders_html_fetches_nothing_when_read(self):
+        """A tracking pixel (or any remote image, background or style) would tell the
+        sender each time a colleague opens the chatter, and from where."""
+        html = (
+            "<p style='color:red;background:url(https://track.test/bg.gif)'>Offer</p>"
+            "<img src='https://track.test/p.gif?id=42' width='1' alt='logo'><img src='//track.test/q.gif'>"
+            "<table background='https://track.test/t.gif'><tr><td>Price</td></tr></table>"
+            "<video poster='https://track.test/v.gif'></video> Thanks &amp; <b>bye</b>"
+        )
+        msg = email.message.EmailMessage(policy=email.policy.SMTP)
+        msg["From"], msg["To"], msg["Subject"] = "dana@client.test", self.box.email, "Offer"
+        msg["Message-ID"], msg["Date"] = "<pixel-1@client.test>", "Mon, 30 Nov 2026 10:00:00 +0000"
+        msg.set_content(html, subtype="html")
+        self.dovecot.append(self.box.email, "INBOX", msg.as_bytes())
+        self.box.action_sync_now()
+        body = str(self.synced(self.dana).body)
+        self.assertNotIn("track.test", body)
+        for kept in ("Offer", "Price", "Thanks &amp; <b>bye</b>", 'alt="logo"', "color:red"):
+            self.assertIn(kept, body)
+
 
 @tagged("post_install", "-at_install")
 class TestLogAddressAttacks(MailSyncCase):

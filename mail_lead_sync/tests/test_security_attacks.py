@@ -164,6 +164,23 @@ class TestAttacks(MailSyncCase):
         for kept in ("Offer", "Price", "Thanks &amp; <b>bye</b>", 'alt="logo"', "color:red"):
             self.assertIn(kept, body)
 
+    def test_a_clients_portal_user_reads_no_colleagues_emails(self):
+        """Odoo lets a portal user read every contact of their own company: Bob's
+        emails with Dana, her colleague, are not theirs to read."""
+        client = self.env["res.partner"].create({"name": "Client Inc", "is_company": True})
+        self.dana.parent_id = client
+        ann = new_test_user(self.env, login="ann", email="ann@client.test", name="Ann", groups="base.group_portal")
+        ann.partner_id.parent_id = client
+        self.deliver(self.box, "INBOX", "dana@client.test", self.box.email, "Between us", "<dana-7@client.test>")
+        self.box.action_sync_now()
+        [message] = self.synced(self.dana)
+        Message = self.env["mail.message"].with_user(ann)
+        self.assertTrue(self.dana.with_user(ann).name)  # she does read Dana's contact
+        self.assertFalse(Message.search([("model", "=", "res.partner"), ("res_id", "=", self.dana.id)]))
+        with self.assertRaises(AccessError):
+            Message.browse(message.id).read(["body"])
+        self.assertEqual(self.synced(self.dana).with_user(self.karen).subject, "Between us")  # coworkers do
+
 
 @tagged("post_install", "-at_install")
 class TestLogAddressAttacks(MailSyncCase):

@@ -122,6 +122,27 @@ def test_server_that_never_greets(settings):
     assert "within 0.5 seconds" in str(caught.value)
 
 
+def test_a_server_announcing_a_huge_literal_is_refused_before_it_is_read(settings):
+    """A hostile server announces gigabytes (imaplib would read them whole into
+    memory): refused in words when announced, whatever follows."""
+    with socket.socket() as hostile:
+        hostile.bind(("127.0.0.1", 0))
+        hostile.listen()
+        stop = threading.Event()
+
+        def serve():
+            conn, _addr = hostile.accept()
+            with conn:
+                conn.sendall(b"* OK {4000000000}\r\n")
+                stop.wait(10)
+
+        threading.Thread(target=serve, daemon=True).start()
+        with pytest.raises(errors.ServerError) as caught:
+            ImapMailbox(replace(settings, port=hostile.getsockname()[1], security="none", timeout=10)).connect()
+        stop.set()
+    assert "more than any email" in str(caught.value)
+
+
 def test_private_hosts_are_refused_unless_allowed(settings):
     """The default policy: loopback, private, link-local and metadata addresses are
     refused before anything connects."""

@@ -169,6 +169,23 @@ def _translate(exc, settings):
     return None
 
 
+# The largest literal (one email, or any other string) a server may announce: imaplib
+# reads a literal whole into memory, so a hostile server announcing gigabytes would
+# otherwise exhaust the worker. Larger than any mail provider accepts.
+MAX_LITERAL = 200 * 1024 * 1024
+
+
+class _BoundedLiterals:
+    def read(self, size):
+        if size > MAX_LITERAL:
+            raise errors.ServerError(
+                f"The server at {self.host}:{self.port} sent an item of {size} bytes, more than any email: "
+                "check the server name.",
+                f"literal of {size} bytes refused",
+            )
+        return super().read(size)
+
+
 class _PinnedIMAPClient(imapclient.IMAPClient):
     """IMAPClient connecting to the address the host policy checked, while TLS still
     checks the certificate against the server's name."""
@@ -186,13 +203,13 @@ class _PinnedIMAPClient(imapclient.IMAPClient):
 
         if self.ssl:
 
-            class Pinned(tls.IMAP4_TLS):
+            class Pinned(_BoundedLiterals, tls.IMAP4_TLS):
                 def _create_socket(self, timeout=None):
                     return tls.wrap_socket(create_socket(self, timeout), self.ssl_context, self.host)
 
             return Pinned(self.host, self.port, self.ssl_context, connect_timeout)
 
-        class PinnedPlain(imap4.IMAP4WithTimeout):
+        class PinnedPlain(_BoundedLiterals, imap4.IMAP4WithTimeout):
             def _create_socket(self, timeout=None):
                 return create_socket(self, timeout)
 

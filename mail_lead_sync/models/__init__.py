@@ -2,6 +2,7 @@ from . import (
     crm_lead,
     ir_mail_server,
     mail_mail,
+    mail_message,
     mail_sync_account,
     mail_sync_folder,
     mail_sync_forward,

@@ -250,6 +250,11 @@ class MailSyncAccount(models.Model):
             raise UserError(self._send_unproven_words())
         if self.send_code_date and self.send_code_date > fields.Datetime.now() - datetime.timedelta(minutes=1):
             raise UserError(_("A code was sent to %(email)s less than a minute ago: wait for it.", email=self.email))
+        # One a minute per owner, not per mailbox: each mailbox a user adds would
+        # otherwise be one more email a minute from the company's address to anybody.
+        recent = fields.Datetime.now() - datetime.timedelta(minutes=1)
+        if self.sudo().search_count([("user_id", "=", self.user_id.id), ("send_code_date", ">", recent)]):
+            raise UserError(_("A code was sent for another of your mailboxes less than a minute ago: wait a minute."))
         company = self.company_id.sudo()
         email_from = company.email_formatted or self.env["ir.mail_server"].sudo()._get_default_from_address()
         if not email_from:
@@ -491,6 +496,12 @@ class MailSyncAccount(models.Model):
                     )
                 )
 
+    def _check_may_connect(self):
+        # Sales managers read their colleagues' mailboxes: reading is not opening
+        # them with their owners' passwords.
+        if self.user_id != self.env.user:
+            self._check_admin(_("Only the owner of %(email)s can connect to it.", email=self.email))
+
     def _check_owner(self):
         if self.user_id != self.env.user and not self.env.user.has_group("base.group_system"):
             raise UserError(_("Only the owner of a mailbox can change its credentials."))
@@ -702,6 +713,7 @@ class MailSyncAccount(models.Model):
 
     def action_test_connection(self):
         self.ensure_one()
+        self._check_may_connect()
         try:
             with self._open_mailbox() as box:
                 folders = box.sync_folders()
@@ -729,6 +741,7 @@ class MailSyncAccount(models.Model):
     def action_sync_now(self):
         """Sync synchronously until every selected mailbox is up to date."""
         for account in self:
+            account._check_may_connect()
             if not account._sync():
                 raise UserError(_("%(name)s is being synced by another worker right now.", name=account.name))
         return True

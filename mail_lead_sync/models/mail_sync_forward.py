@@ -8,6 +8,7 @@ from odoo.tools import html_sanitize, plaintext2html
 
 from ..engine import addresses, forward
 from ..engine.message import MalformedMessage, parse_message
+from .mail_sync_message import _without_remote_content
 
 _logger = logging.getLogger(__name__)
 
@@ -94,7 +95,8 @@ class MailSyncForward(models.Model):
         users = Users.search(["|", ("login", "=", sender), ("email_normalized", "=", sender), ("share", "=", False)])
         users = users.filtered(lambda u: not u.share and sender in self._user_addresses(u))
         if not users:
-            accounts = self.env["mail.sync.account"].sudo().search([("email", "=", sender)])
+            # A mailbox address counts once proven: anybody can type a client's.
+            accounts = self.env["mail.sync.account"].sudo().search([("send_verified_email", "=", sender)])
             users = accounts.user_id.filtered(lambda u: not u.share)
         return users[:1] if len(users) == 1 else Users
 
@@ -163,7 +165,11 @@ class MailSyncForward(models.Model):
         original.bcc = tuple(a for a in original.bcc if kept(a))
         if original.message_id_synthesized:
             original.message_id = self._synced_message_id(original, user) or original.message_id
-        body = html_sanitize(original.body_html) if original.body_html else plaintext2html(original.body_text or "")
+        body = (
+            _without_remote_content(html_sanitize(original.body_html))
+            if original.body_html
+            else plaintext2html(original.body_text or "")
+        )
         return original, {
             "subject": original.subject,
             "email_from": original.sender[0].email if original.sender else False,

@@ -2,9 +2,11 @@ import base64
 import datetime
 import hashlib
 import logging
+import re
 import time
 
-from markupsafe import Markup
+import lxml.html
+from markupsafe import Markup, escape
 
 from odoo import Command, _, api, fields, models
 from odoo.exceptions import UserError
@@ -23,12 +25,42 @@ def _in_scope(alias):
     return f"({alias}.company_id = %(company)s OR (%(shared)s AND {alias}.company_id IS NULL))"
 
 
+# Portal users write their own contact's address (My Account) and read its chatter,
+# and the emails they author: an address they typed proves nothing.
+NOT_PORTAL = "NOT EXISTS (SELECT 1 FROM res_users s WHERE s.partner_id = {}.id AND s.share)"
+
+
 # A link whose record is still there, active and reachable by the company.
 LINK_IN_SCOPE = f"""CASE l.res_model
     WHEN 'crm.lead' THEN EXISTS (SELECT 1 FROM crm_lead c WHERE c.id = l.res_id AND c.active AND {_in_scope("c")})
     WHEN 'res.partner' THEN EXISTS (SELECT 1 FROM res_partner p WHERE p.id = l.res_id AND p.active
                                                                    AND {_in_scope("p")})
     ELSE FALSE END"""
+
+
+_REMOTE = re.compile(r"^\s*(https?:)?//", re.IGNORECASE)
+_CSS_URL = re.compile(r"url\s*\([^)]*\)", re.IGNORECASE)
+
+
+def _without_remote_content(html):
+    """The sanitized body without what a browser would fetch from elsewhere when a
+    colleague opens the chatter (tracking pixels, remote backgrounds): each view
+    would tell the sender who read it, when, and from which network."""
+    if not html or ("//" not in html and "url" not in html.lower()):
+        return html
+    root = lxml.html.fragment_fromstring(html, create_parent="div")
+    for element in root.iter():
+        if not isinstance(element.tag, str):
+            continue
+        for attr in ("src", "background", "poster", "srcset", "lowsrc", "dynsrc"):
+            value = element.get(attr)
+            if value is not None and (attr == "srcset" or _REMOTE.match(value)):
+                del element.attrib[attr]
+        if element.get("style") and _CSS_URL.search(element.get("style")):
+            element.set("style", _CSS_URL.sub("none", element.get("style")))
+    return "".join(
+        [(root.text and escape(root.text)) or ""] + [lxml.html.tostring(child, encoding="unicode") for child in root]
+    )
 
 
 def _scope_params(company):
@@ -277,6 +309,7 @@ class MailSyncMessage(models.Model):
             f"""
             SELECT p.email_normalized, 'res.partner', p.id FROM res_partner p
              WHERE p.email_normalized = ANY(%(a)s) AND p.active AND {_in_scope("p")}
+               AND {NOT_PORTAL.format("p")}
             UNION ALL
             SELECT l.email_normalized, 'crm.lead', l.id FROM crm_lead l
              WHERE l.email_normalized = ANY(%(a)s) AND l.active AND {_in_scope("l")}
@@ -393,7 +426,11 @@ class MailSyncMessage(models.Model):
                 posted_rows.add(row_id)
         messages = self.env["mail.message"]
         for model, values_list in by_model.items():
-            messages |= self.env[model].sudo()._message_create(values_list)
+            # HTML or SVG attachments of outside senders are kept as text, as Odoo's
+            # gateway keeps them: the cron runs as an administrator, whose attachments
+            # would otherwise keep their type and be served as pages of Odoo's site.
+            Model = self.env[model].sudo().with_context(attachments_mime_plainxml=True)
+            messages |= Model._message_create(values_list)
         by_key = {(m.message_id, m.model, m.res_id): m.id for m in messages}
         for values in link_values:
             values["mail_message_id"] = by_key.get((values["message_id"], values["res_model"], values["res_id"]))
@@ -424,11 +461,12 @@ class MailSyncMessage(models.Model):
         if not addresses:
             return {}
         self.env.cr.execute(
-            """
+            f"""
             SELECT DISTINCT ON (p.email_normalized) p.email_normalized, p.id FROM res_partner p
               LEFT JOIN res_users u ON u.partner_id = p.id
              WHERE p.email_normalized = ANY(%s) AND p.active
                AND (p.company_id IS NULL OR p.company_id = %s OR p.partner_share IS NOT TRUE)
+               AND {NOT_PORTAL.format("p")}
              ORDER BY p.email_normalized, u.id IS NULL, p.id
             """,
             [list(addresses), company.id],
@@ -456,7 +494,11 @@ class MailSyncMessage(models.Model):
             if names:
                 body += Markup("<p>%s</p>") % _("Attachments: %(names)s", names=", ".join(names))
             return body, []
-        body = Markup(html_sanitize(rec.body_html)) if rec.body_html else self._text_body(rec.body_text or "")
+        body = (
+            Markup(_without_remote_content(html_sanitize(rec.body_html)))
+            if rec.body_html
+            else self._text_body(rec.body_text or "")
+        )
         attachments, notes = [], []
         for att in rec.attachments:
             if context["max_attachment"] and att.size > context["max_attachment"]:
@@ -543,7 +585,7 @@ class MailSyncMessage(models.Model):
         if level == "full" or previous == "metadata":
             records = self._refetch(account, set(links.mapped("message_id")))
         for link in links:
-            message = link.mail_message_id.sudo()
+            message = link.mail_message_id.sudo().with_context(attachments_mime_plainxml=True)
             rec = records.get(link.message_id)
             if rec is None and (level == "full" or previous == "metadata"):
                 continue  # gone from the mailbox: left as it is
@@ -655,9 +697,9 @@ class MailSyncMessage(models.Model):
             return {}
         self.env.flush_all()
         self.env.cr.execute(
-            """
+            f"""
             SELECT p.email_normalized, p.company_id FROM res_partner p
-             WHERE p.email_normalized = ANY(%(a)s) AND p.active
+             WHERE p.email_normalized = ANY(%(a)s) AND p.active AND {NOT_PORTAL.format("p")}
             UNION
             SELECT l.email_normalized, l.company_id FROM crm_lead l
              WHERE l.email_normalized = ANY(%(a)s) AND l.active

@@ -81,6 +81,12 @@ class MailSyncNever(models.Model):
 
     @api.model
     def _mark_index(self, links):
+        # Only the index of the mailboxes that posted these links: the same email in
+        # another user's (or company's) mailbox is theirs, and stays as it is.
         self.env["mail.sync.message"].sudo().search(
-            [("message_id", "in", links.mapped("message_id")), ("state", "=", "posted")]
+            [
+                ("message_id", "in", links.mapped("message_id")),
+                ("account_id", "in", links.account_id.ids),
+                ("state", "=", "posted"),
+            ]
         ).write({"state": "skipped", "reason": "never-sync list"})

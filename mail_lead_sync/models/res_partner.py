@@ -1,4 +1,7 @@
-from odoo import api, models
+from odoo import _, api, models
+from odoo.exceptions import AccessError
+
+from ..engine import addresses
 
 
 class ResPartner(models.Model):
@@ -11,7 +14,23 @@ class ResPartner(models.Model):
         return partners
 
     def write(self, vals):
+        if "email" in vals:
+            self._mail_sync_check_user_email(vals["email"])
         result = super().write(vals)
         if "email" in vals:
             self.env["mail.sync.pending.address"]._queue(self.mapped("email_normalized"))
         return result
+
+    def _mail_sync_check_user_email(self, email):
+        """An internal user's email is one of the company's own addresses to the sync
+        (never synced, the author of their emails, a forwarder the log address
+        believes): only user administrators change it. Otherwise a user who typed a
+        client's address, their own or a colleague's, would silence the company's
+        sync with that client and author the client's emails."""
+        if self.env.su or self.env.user.has_group("base.group_erp_manager"):
+            return
+        new = addresses.normalize(email or "")
+        for partner in self.sudo():
+            users = partner.with_context(active_test=False).user_ids.filtered(lambda u: not u.share)
+            if users and addresses.normalize(partner.email or "") != new:
+                raise AccessError(_("Only an administrator can change the email of %(name)s.", name=partner.name))

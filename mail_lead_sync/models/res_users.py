@@ -22,6 +22,12 @@ class ResUsers(models.Model):
     def SELF_READABLE_FIELDS(self):
         return [*super().SELF_READABLE_FIELDS, "mail_sync_log_address"]
 
+    def write(self, vals):
+        # Users write their own email in Preferences as superuser: checked before.
+        if "email" in vals:
+            self.partner_id._mail_sync_check_user_email(vals["email"])
+        return super().write(vals)
+
     @api.model_create_multi
     def create(self, vals_list):
         users = super().create(vals_list)

@@ -25,8 +25,10 @@ def _in_scope(alias):
     return f"({alias}.company_id = %(company)s OR (%(shared)s AND {alias}.company_id IS NULL))"
 
 
-# Portal users write their own contact's address (My Account) and read its chatter,
-# and the emails they author: an address they typed proves nothing.
+# Portal users write their own contact's address (My Account): an address they typed
+# proves nothing, so they never author synced emails. Their contacts still receive
+# them (a customer with portal access is a customer), and they read none of them
+# (see mail_message.py).
 NOT_PORTAL = "NOT EXISTS (SELECT 1 FROM res_users s WHERE s.partner_id = {}.id AND s.share)"
 
 
@@ -309,7 +311,6 @@ class MailSyncMessage(models.Model):
             f"""
             SELECT p.email_normalized, 'res.partner', p.id FROM res_partner p
              WHERE p.email_normalized = ANY(%(a)s) AND p.active AND {_in_scope("p")}
-               AND {NOT_PORTAL.format("p")}
             UNION ALL
             SELECT l.email_normalized, 'crm.lead', l.id FROM crm_lead l
              WHERE l.email_normalized = ANY(%(a)s) AND l.active AND {_in_scope("l")}
@@ -697,9 +698,9 @@ class MailSyncMessage(models.Model):
             return {}
         self.env.flush_all()
         self.env.cr.execute(
-            f"""
+            """
             SELECT p.email_normalized, p.company_id FROM res_partner p
-             WHERE p.email_normalized = ANY(%(a)s) AND p.active AND {NOT_PORTAL.format("p")}
+             WHERE p.email_normalized = ANY(%(a)s) AND p.active
             UNION
             SELECT l.email_normalized, l.company_id FROM crm_lead l
              WHERE l.email_normalized = ANY(%(a)s) AND l.active

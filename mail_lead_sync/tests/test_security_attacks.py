@@ -96,6 +96,18 @@ class TestAttacks(MailSyncCase):
         # Nor is she the author of the client's emails (Odoo lets authors read theirs).
         self.assertFalse(self.env["mail.message"].with_user(pat).search([("message_type", "=", "email")]))
         self.assertEqual(len(self.synced(self.env["res.partner"].search([("name", "=", "CEO")]))), 2)
+        self.assertFalse(self.synced(pat.partner_id).author_id & pat.partner_id)
+
+    def test_a_customer_with_portal_access_keeps_their_emails_and_reads_none(self):
+        """A client who has portal access is still a client: the emails with them land
+        on their contact, for the salespeople; the portal user reads none of them."""
+        dana = new_test_user(self.env, login="dana", email="dana@client.test", name="Dana", groups="base.group_portal")
+        self.deliver(self.box, "INBOX", "dana@client.test", self.box.email, "Quote", "<dana-1@client.test>")
+        self.deliver(self.box, "Sent", self.box.email, "dana@client.test", "Re: Quote", "<bob-1@acme.test>")
+        self.box.action_sync_now()
+        self.assertEqual(sorted(self.synced(dana.partner_id).mapped("subject")), ["Quote", "Re: Quote"])
+        self.assertFalse(self.env["mail.message"].with_user(dana).search([("message_type", "=", "email")]))
+        self.assertEqual(self.synced(dana.partner_id).with_user(self.bob).mapped("subject").count("Quote"), 1)
 
     def test_a_salesperson_cannot_make_a_clients_address_a_users(self):
         """Karen types the client's address as her own email (Preferences), or as
@@ -112,6 +124,8 @@ class TestAttacks(MailSyncCase):
             with self.assertRaises(AccessError):
                 attempt()
         self.karen.with_user(self.karen).write({"email": "karen.acme@gmail.test", "signature": "K"})  # unchanged
+        self.karen.with_user(self.karen).write({"email": "karen@acme.test"})  # the company's domain: free
+        self.assertEqual(self.karen.email, "karen@acme.test")
         self.deliver(self.box, "INBOX", "ceo@client.test", self.box.email, "Order", "<ceo-9@client.test>")
         self.box.action_sync_now()
         self.assertTrue(self.synced(self.env["res.partner"].search([("name", "=", "CEO")])))

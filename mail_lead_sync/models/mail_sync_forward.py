@@ -166,7 +166,7 @@ class MailSyncForward(models.Model):
         if original.message_id_synthesized:
             original.message_id = self._synced_message_id(original, user) or original.message_id
         body = (
-            _without_remote_content(html_sanitize(original.body_html))
+            _without_remote_content(html_sanitize(original.body_html), _("[remote image not loaded]"))
             if original.body_html
             else plaintext2html(original.body_text or "")
         )

@@ -44,25 +44,48 @@ _REMOTE = re.compile(r"^\s*(https?:)?//", re.IGNORECASE)
 _CSS_URL = re.compile(r"url\s*\([^)]*\)", re.IGNORECASE)
 
 
-def _without_remote_content(html):
+def _without_remote_content(html, placeholder="[image]"):
     """The sanitized body without what a browser would fetch from elsewhere when a
     colleague opens the chatter (tracking pixels, remote backgrounds): each view
-    would tell the sender who read it, when, and from which network."""
+    would tell the sender who read it, when, and from which network. A remote
+    image leaves its alt text; an email made of remote images only says
+    ``placeholder`` rather than nothing."""
     if not html or ("//" not in html and "url" not in html.lower()):
         return html
     root = lxml.html.fragment_fromstring(html, create_parent="div")
-    for element in root.iter():
+    removed = False
+    for element in list(root.iter()):
         if not isinstance(element.tag, str):
             continue
         for attr in ("src", "background", "poster", "srcset", "lowsrc", "dynsrc"):
             value = element.get(attr)
             if value is not None and (attr == "srcset" or _REMOTE.match(value)):
                 del element.attrib[attr]
+                if element.tag == "img" and attr == "src":
+                    removed = True
+                    _replace_image(element, (element.get("alt") or "").strip())
         if element.get("style") and _CSS_URL.search(element.get("style")):
             element.set("style", _CSS_URL.sub("none", element.get("style")))
+    if removed and not root.text_content().strip():
+        note = lxml.html.Element("p", {"class": "text-muted"})
+        note.text = placeholder
+        root.append(note)
     return "".join(
         [(root.text and escape(root.text)) or ""] + [lxml.html.tostring(child, encoding="unicode") for child in root]
     )
+
+
+def _replace_image(img, label):
+    """A remote image becomes its alt text (or nothing, as a tracking pixel has none)."""
+    parent = img.getparent()
+    if parent is None:
+        return
+    if label:
+        span = lxml.html.Element("span", {"class": "text-muted"})
+        span.text, span.tail = f"[{label}]", img.tail
+        parent.replace(img, span)
+    else:
+        img.drop_tree()
 
 
 def _scope_params(company):
@@ -496,7 +519,7 @@ class MailSyncMessage(models.Model):
                 body += Markup("<p>%s</p>") % _("Attachments: %(names)s", names=", ".join(names))
             return body, []
         body = (
-            Markup(_without_remote_content(html_sanitize(rec.body_html)))
+            Markup(_without_remote_content(html_sanitize(rec.body_html), _("[remote image not loaded]")))
             if rec.body_html
             else self._text_body(rec.body_text or "")
         )

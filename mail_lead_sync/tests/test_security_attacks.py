@@ -175,7 +175,7 @@ class TestAttacks(MailSyncCase):
         self.box.action_sync_now()
         body = str(self.synced(self.dana).body)
         self.assertNotIn("track.test", body)
-        for kept in ("Offer", "Price", "Thanks &amp; <b>bye</b>", 'alt="logo"', "color:red"):
+        for kept in ("Offer", "Price", "Thanks &amp; <b>bye</b>", "[logo]", "color:red"):
             self.assertIn(kept, body)
 
     def test_a_clients_portal_user_reads_no_colleagues_emails(self):

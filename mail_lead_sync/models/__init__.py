@@ -1,3 +1,7 @@
+# The mailbox inherits the mixin: Odoo builds models in import order.
+from . import mail_sync_oauth_mixin
+
+# isort: split
 from . import (
     crm_lead,
     ir_mail_server,

@@ -7,7 +7,7 @@ from odoo.exceptions import UserError
 from odoo.tests import HttpCase, new_test_user, tagged
 
 from ..engine import oauth
-from ..models import mail_sync_account as account_module
+from ..models import mail_sync_oauth_mixin as oauth_module
 from .dovecot import DovecotServer
 from .oauth_server import OAuthServer
 from .smtp_server import SmtpServer
@@ -91,6 +91,20 @@ class TestGoogleSignIn(HttpCase):
         self.assertEqual(self.url_open(f"/mail_lead_sync/oauth/google?state={state}&code={code}").status_code, 403)
         self.assertFalse(self.account.sudo().oauth_refresh_token)
 
+    def test_finishing_by_rpc_needs_the_owners_state_and_a_known_provider(self):
+        """oauth_finish is public (the return route calls it), so RPC reaches it too:
+        there it is worth no more than the route."""
+        state, code = self._consent()
+        mallory = new_test_user(self.env, login="mallory", groups="base.group_user")
+        accounts = self.env["mail.sync.account"]
+        self.assertFalse(accounts.with_user(mallory).oauth_finish("google", {"state": state, "code": code}))
+        # A provider of the caller's choosing names no method to run, and spends nothing.
+        for provider in ("yahoo", "_oauth_store", "microsoft_", ""):
+            self.assertFalse(accounts.oauth_finish(provider, {"state": state, "code": code}))
+        self.assertFalse(self.account.sudo().oauth_refresh_token)
+        self.assertEqual(accounts.oauth_finish("google", {"state": state, "code": code}), self.account)
+        self.assertTrue(self.account.sudo().oauth_refresh_token)
+
     def test_state_works_once_and_expires(self):
         """A state copied from a browser history or a log: refused once used, when a
         newer sign-in was started, and 15 minutes after it was issued."""
@@ -107,12 +121,12 @@ class TestGoogleSignIn(HttpCase):
         newer, code = self._consent()
         self.assertEqual(self.url_open(f"/mail_lead_sync/oauth/google?state={older}&code={code}").status_code, 403)
         # Expired: 16 minutes later.
-        clock = account_module._now()
-        with patch.object(account_module, "_now", return_value=clock + 16 * 60):
+        clock = oauth_module._now()
+        with patch.object(oauth_module, "_now", return_value=clock + 16 * 60):
             self.assertEqual(self.url_open(f"/mail_lead_sync/oauth/google?state={newer}&code={code}").status_code, 403)
         self.assertEqual(self.account.sudo().oauth_refresh_token, token)
         # Within its time it works (once).
-        with patch.object(account_module, "_now", return_value=clock + 14 * 60):
+        with patch.object(oauth_module, "_now", return_value=clock + 14 * 60):
             self.assertEqual(self.url_open(f"/mail_lead_sync/oauth/google?state={newer}&code={code}").status_code, 200)
 
     def test_refusal_on_googles_page(self):

@@ -19,7 +19,8 @@ from odoo.tools.misc import hmac
 from ..engine import addresses, errors, oauth
 from ..engine.ews import EwsMailbox
 from ..engine.graph import GRAPH, GraphMailbox
-from ..engine.imap import Failure, ImapMailbox, ImapSettings
+from ..engine.imap import ImapMailbox, ImapSettings
+from ..engine.mailbox import Failure
 from ..engine.netguard import HostPolicy, host_name
 
 _logger = logging.getLogger(__name__)

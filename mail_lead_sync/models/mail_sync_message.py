@@ -70,8 +70,15 @@ def _scope_params(company):
 
 
 def _rows_by_key(row_ids, uids, remote_ids):
-    """{UID or server id: index row id}, as the mailbox readers name messages."""
-    return {remote_id or uid: row_id for row_id, uid, remote_id in zip(row_ids, uids, remote_ids, strict=True)}
+    """{entry key: index row id}, as the mailbox readers name messages (strings)."""
+    return {remote_id or str(uid): row_id for row_id, uid, remote_id in zip(row_ids, uids, remote_ids, strict=True)}
+
+
+def _place(account, key):
+    """(uid, remote_id) columns of an entry key: IMAP keys are UIDs."""
+    if account.provider in ("imap", "gmail"):
+        return int(key), None
+    return None, key
 
 
 class MailSyncMessage(models.Model):
@@ -152,7 +159,7 @@ class MailSyncMessage(models.Model):
     # -- indexing --------------------------------------------------------------
     @api.model
     def _process_batch(self, account, folder, batch, box, context):
-        """Index one IMAP batch, match it, fetch and post what matched."""
+        """Index one batch of any reader, match it, fetch and post what matched."""
         rows = self._insert_index(account, folder, batch, context)
         fresh = rows
         if batch.failures:
@@ -193,9 +200,9 @@ class MailSyncMessage(models.Model):
         noisy = {mid: row_id for mid, _key, row_id in found if row_id}
         kept, places, position = [], set(), {}
         for entry in entries:
-            if str(entry.key) in places:
+            if entry.key in places:
                 continue  # one place read twice: the same email
-            places.add(str(entry.key))
+            places.add(entry.key)
             rec = entry.record
             own = identity(rec)
             held = holders.setdefault(rec.message_id, own)
@@ -237,8 +244,7 @@ class MailSyncMessage(models.Model):
                 (
                     account.id,
                     folder.id,
-                    entry.key if isinstance(entry.key, int) else None,
-                    None if isinstance(entry.key, int) else entry.key,
+                    *_place(account, entry.key),
                     rec.message_id,
                     rec.date.replace(tzinfo=None) if rec.date else None,
                     rec.subject[:500],
@@ -268,7 +274,7 @@ class MailSyncMessage(models.Model):
             page_size=len(values),
         )
         self.invalidate_model()
-        by_key = {str(entry.key): entry for entry, _own in entries}
+        by_key = {entry.key: entry for entry, _own in entries}
         return [(row_id, by_key[key]) for row_id, key, inserted in rows if inserted]
 
     @api.model
@@ -282,8 +288,7 @@ class MailSyncMessage(models.Model):
             VALUES %s ON CONFLICT (account_id, message_id) DO NOTHING
             """,
             [
-                (account.id, folder.id, f.key if isinstance(f.key, int) else None,
-                 None if isinstance(f.key, int) else f.key, place_message_id(folder.id, f.key), "failed",
+                (account.id, folder.id, *_place(account, f.key), place_message_id(folder.id, f.key), "failed",
                  f.reason, self.env.uid, self.env.uid)
                 for f in failures
             ],
@@ -610,7 +615,7 @@ class MailSyncMessage(models.Model):
         with account._open_mailbox() as box:
             for folder in rows.folder_id:
                 in_folder = rows.filtered(lambda r, f=folder: r.folder_id == f)
-                by_key = {row.remote_id or row.uid: row for row in in_folder}
+                by_key = {row.remote_id or str(row.uid): row for row in in_folder}
                 for key, raw in box.fetch_bodies(folder._engine_folder(), list(by_key)):
                     if raw:
                         try:

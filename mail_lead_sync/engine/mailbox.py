@@ -7,9 +7,12 @@ JSON and hand it back, without reading it.
 """
 
 import datetime
+import ssl
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
+
+from .netguard import HostPolicy
 
 
 @dataclass(slots=True)
@@ -100,3 +103,53 @@ class SentCopyMailbox(Mailbox, Protocol):
     (IMAP). The only write to a mailbox, and only when the owner sends from Odoo."""
 
     def save_sent_copy(self, raw: bytes, date: datetime.datetime | None = None) -> str: ...
+
+
+@dataclass(slots=True)
+class MailboxSettings:
+    """Everything needed to open a mailbox of any provider; each reader takes
+    what its protocol uses."""
+
+    provider: str = "imap"  # 'imap', 'gmail' (IMAP), 'microsoft' (Graph) or 'exchange' (EWS)
+    email: str = ""
+    host: str = ""  # IMAP server
+    port: int = 993
+    security: str = "ssl"  # 'ssl' (implicit TLS), 'starttls' or 'none'
+    login: str = ""  # the email when empty
+    password: str = ""
+    access_token: str = ""  # OAuth: XOAUTH2 for IMAP, the bearer token for Graph
+    timeout: float = 30.0
+    ssl_context: ssl.SSLContext | None = None  # IMAP; default: system CAs, hostname checked
+    ca_file: str = ""  # EWS: a company's own certificate authority
+    policy: HostPolicy | None = None  # where connecting is allowed; default: public servers only
+    server: str = ""  # EWS endpoint URL; empty: found by Autodiscover
+    graph_url: str = ""  # Graph's root; empty: Microsoft's
+    trusted_hosts: frozenset | None = None  # EWS: hosts Autodiscover may name (None: any)
+
+
+def open_mailbox(settings):
+    """The reader of ``settings.provider``, not connected yet (enter it to connect)."""
+    # Imported here: the readers import this module's dataclasses, and a mailbox of
+    # one provider needs no other provider's library (exchangelib is heavy).
+    login = settings.login or settings.email
+    if settings.provider == "microsoft":
+        from .graph import GRAPH, GraphMailbox
+
+        return GraphMailbox(settings.access_token, base_url=settings.graph_url or GRAPH, timeout=settings.timeout)
+    if settings.provider == "exchange":
+        from .ews import EwsMailbox
+
+        return EwsMailbox(
+            settings.email, login, settings.password, server=settings.server or None,
+            verify=settings.ca_file or True, timeout=settings.timeout, policy=settings.policy,
+            trusted_hosts=settings.trusted_hosts,
+        )  # fmt: skip
+    from .imap import ImapMailbox, ImapSettings
+
+    return ImapMailbox(
+        ImapSettings(
+            host=settings.host, port=settings.port, security=settings.security, login=login,
+            password=settings.password, access_token=settings.access_token, timeout=settings.timeout,
+            ssl_context=settings.ssl_context, policy=settings.policy,
+        )
+    )  # fmt: skip

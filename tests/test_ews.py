@@ -17,7 +17,7 @@ from exchangelib.protocol import BaseProtocol
 
 from mail_lead_sync.engine import errors
 from mail_lead_sync.engine.ews import EwsMailbox
-from mail_lead_sync.engine.imap import Folder
+from mail_lead_sync.engine.mailbox import Folder
 from mail_lead_sync.engine.netguard import HostPolicy
 from mail_lead_sync.tests.ews_server import READ_ONLY_OPERATIONS, EwsServer
 

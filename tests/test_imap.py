@@ -249,7 +249,8 @@ def test_index_reads_new_messages_in_batches_and_reports_unreadable_ones(dovecot
     entries = [e for b in batches for e in b.entries]
     failures = [f for b in batches for f in b.failures]
     assert [e.record.message_id for e in entries] == [f"<msg{n}@client.test>" for n in (1, 2, 3, 4, 5, 7)]
-    assert [(f.uid, f.reason) for f in failures] == [(6, "no sender or recipient address could be read")]
+    assert [e.key for e in entries] == ["1", "2", "3", "4", "5", "7"]  # UIDs, as every reader's keys: strings
+    assert [(f.key, f.reason) for f in failures] == [("6", "no sender or recipient address could be read")]
     # Each batch's cursor covers exactly that batch.
     assert [b.cursor.last_uid for b in batches] == [3, 6, 7]
     assert entries[0].size > 0 and entries[0].internaldate.tzinfo is not None
@@ -263,8 +264,8 @@ def test_reading_changes_no_flag(dovecot, mailbox, settings):
     before = {folder: dovecot.flags(mailbox.login, folder) for folder in ("INBOX", "Sent")}
     with ImapMailbox(settings) as box:
         for folder in box.sync_folders():
-            uids = [e.uid for b in box.index(folder) for e in b.entries]
-            bodies = dict(box.fetch_bodies(folder, uids))
+            keys = [e.key for b in box.index(folder) for e in b.entries]
+            bodies = dict(box.fetch_bodies(folder, keys))
             assert all(bodies.values())
     after = {folder: dovecot.flags(mailbox.login, folder) for folder in ("INBOX", "Sent")}
     assert after == before
@@ -354,7 +355,7 @@ def test_fetch_bodies_gives_the_whole_message(dovecot, mailbox, settings):
     dovecot.append(mailbox.login, "INBOX", email_bytes(1))
     with ImapMailbox(settings) as box:
         inbox = box.sync_folders()[0]
-        [(uid, raw)] = list(box.fetch_bodies(inbox, [1]))
-        assert list(box.fetch_bodies(inbox, [99])) == [(99, None)]
-    assert uid == 1
+        [(key, raw)] = list(box.fetch_bodies(inbox, ["1"]))
+        assert list(box.fetch_bodies(inbox, ["99"])) == [("99", None)]
+    assert key == "1"
     assert parse_message(raw).body_text.strip() == "Body of message 1."

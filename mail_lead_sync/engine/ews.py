@@ -1,11 +1,12 @@
-"""Read an Exchange Server (on-premises) mailbox through EWS, read-only.
+"""Read an Exchange Server (on-premises) mailbox through EWS.
 
 exchangelib does the protocol: the authentication the server offers (NTLM or
 Basic) is found from its answer, the server from Autodiscover when none is
 given. Inbox and Sent Items are read with SyncFolderItems, whose sync state is
 the cursor of the next sync; headers come through GetItem (InternetMessageHeaders
 and Bcc), bodies as MIME only for the messages that matched. SyncFolderItems and
-GetItem change nothing in the mailbox (no read flag).
+GetItem change nothing in the mailbox (no read flag). The owner's emails sent
+from Odoo go out through the server (:meth:`EwsMailbox.send_mime`).
 """
 
 import contextlib
@@ -13,7 +14,7 @@ import datetime
 import threading
 import time
 import urllib.parse
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import requests
 from exchangelib import DELEGATE, Account, Configuration, Credentials
@@ -27,7 +28,7 @@ from exchangelib.services import SyncFolderItems
 
 from . import addresses, errors
 from .autodetect import known_provider_host, within_domain
-from .imap import Failure, Folder
+from .mailbox import Batch, Entry, Failure, Folder
 from .message import Address, MalformedMessage, before_window, parse_headers
 from .netguard import HostPolicy
 
@@ -38,29 +39,6 @@ HEADER_FIELDS = ("headers", "bcc_recipients", "datetime_received")
 @dataclass(slots=True)
 class SyncCursor:
     state: str = ""  # EWS SyncState after the last batch stored
-
-
-@dataclass(slots=True)
-class EwsEntry:
-    id: str
-    record: object
-
-    @property
-    def key(self):
-        return self.id
-
-
-@dataclass(slots=True)
-class EwsBatch:
-    """One SyncFolderItems page, shaped like the other readers' batches."""
-
-    folder: Folder
-    entries: list = field(default_factory=list)
-    failures: list = field(default_factory=list)
-    cursor: SyncCursor = None
-    done: bool = False
-    reset: bool = False  # the server had forgotten the sync state: the folder is read again
-    remaining: int = 0
 
 
 class _CaFileAdapter(requests.adapters.HTTPAdapter):
@@ -125,7 +103,8 @@ def _record(item, fallback_date):
 
 
 class EwsMailbox:
-    """A read-only session on one Exchange mailbox. Use as a context manager."""
+    """A session on one Exchange mailbox (a :class:`~.mailbox.Mailbox`). Entry keys
+    are EWS item ids. Use as a context manager."""
 
     cursor_type = SyncCursor
 
@@ -284,7 +263,7 @@ class EwsMailbox:
         return changes, service.sync_state, service.includes_last_item_in_range
 
     def index(self, folder, cursor=None, since=None, batch_size=100):
-        """Yield one :class:`EwsBatch` per SyncFolderItems page from ``cursor``
+        """Yield one :class:`~.mailbox.Batch` per SyncFolderItems page from ``cursor``
         (or from the start), keeping mail received on or after ``since``."""
         ews_folder = self._folder(folder.name)
         state = cursor.state if cursor else ""
@@ -300,7 +279,7 @@ class EwsMailbox:
                 state, reset = "", True
                 continue
             ids = [item for change, item in changes if change in ("create", "update") and getattr(item, "id", None)]
-            batch = EwsBatch(folder, cursor=SyncCursor(new_state), done=bool(last), reset=reset)
+            batch = Batch(folder, cursor=SyncCursor(new_state), done=bool(last), reset=reset)
             reset = False
             if ids:
                 self._fill(batch, ids, since)
@@ -327,7 +306,7 @@ class EwsMailbox:
             if not record.participants(include_bcc=True):
                 batch.failures.append(Failure(ref.id, "no sender or recipient address could be read"))
                 continue
-            batch.entries.append(EwsEntry(ref.id, record))
+            batch.entries.append(Entry(ref.id, record))
 
     def send_mime(self, raw):
         """Send an email given as MIME bytes, keeping the copy in Sent Items as

@@ -1,21 +1,22 @@
-"""Read a Microsoft 365 mailbox through Microsoft Graph, read-only.
+"""Read a Microsoft 365 mailbox through Microsoft Graph.
 
 Exchange Online is leaving EWS, so Microsoft 365 mailboxes are read with Graph's
 delta query: ``/me/mailFolders/{inbox|sentitems}/messages/delta`` pages through a
 folder and ends with a delta link, the cursor of the next sync. Headers come as
 JSON (no body), bodies as MIME (``/messages/{id}/$value``) only for the messages
-that matched. Nothing is written: no read flag, no move.
+that matched. Reading writes nothing: no read flag, no move. The owner's emails
+sent from Odoo go out through ``/me/sendMail`` (:meth:`GraphMailbox.send_mime`).
 """
 
 import base64
 import datetime
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import requests
 
 from . import addresses, errors
-from .imap import Folder
+from .mailbox import Batch, Entry, Folder
 from .message import ARRIVAL_MARGIN, Address, MailRecord, before_window, parse_headers, synthesize_message_id
 
 GRAPH = "https://graph.microsoft.com/v1.0"
@@ -39,32 +40,8 @@ _NOISE_HEADERS = {"auto-submitted", "precedence", "list-id", "list-unsubscribe",
 
 
 @dataclass(slots=True)
-class GraphEntry:
-    id: str  # Graph's message id (changes when a message moves folders)
-    record: MailRecord
-
-    @property
-    def key(self):
-        return self.id
-
-
-@dataclass(slots=True)
 class DeltaCursor:
     link: str = ""  # a next link while a pass is under way, the delta link after it
-
-
-@dataclass(slots=True)
-class GraphBatch:
-    """One page of a folder's delta, shaped like the IMAP reader's batches."""
-
-    folder: Folder
-    entries: list = field(default_factory=list)
-    failures: list = field(default_factory=list)  # always empty: Graph gives JSON, not bytes to misread
-    removed: list = field(default_factory=list)  # ids Graph reports deleted or moved out
-    cursor: DeltaCursor = None
-    done: bool = False  # this page ends the pass (cursor is a delta link)
-    reset: bool = False  # the old delta link had expired: the folder is read again
-    remaining: int = 0  # Graph does not say how many pages are left
 
 
 def _addresses(items):
@@ -111,7 +88,8 @@ def record_from_json(item):
 
 
 class GraphMailbox:
-    """A read-only session on one mailbox, with an OAuth access token."""
+    """A session on one Microsoft 365 mailbox (a :class:`~.mailbox.Mailbox`), with
+    an OAuth access token. Entry keys are Graph message ids."""
 
     cursor_type = DeltaCursor
 
@@ -172,7 +150,7 @@ class GraphMailbox:
         return url
 
     def index(self, folder, cursor=None, since=None, batch_size=None):
-        """Yield one :class:`GraphBatch` per page of the folder's delta, from
+        """Yield one :class:`~.mailbox.Batch` per page of the folder's delta, from
         ``cursor`` (a next or delta link) or from the start (mail received on or
         after the date ``since``)."""
         if isinstance(folder, str):
@@ -191,7 +169,7 @@ class GraphMailbox:
             if response.status_code != 200:
                 raise errors.ServerError(f"Microsoft 365 answered {response.status_code}.", response.text[:300])
             body = response.json()
-            batch = GraphBatch(folder, reset=reset)
+            batch = Batch(folder, reset=reset)
             reset = False
             for item in body.get("value", ()):
                 if "@removed" in item:
@@ -199,7 +177,7 @@ class GraphMailbox:
                 else:
                     record = record_from_json(item)
                     if not before_window(record, since):
-                        batch.entries.append(GraphEntry(item["id"], record))
+                        batch.entries.append(Entry(item["id"], record))
             next_link = body.get("@odata.nextLink")
             batch.cursor = DeltaCursor(next_link or body.get("@odata.deltaLink", ""))
             batch.done = not next_link

@@ -1,19 +1,19 @@
-"""Read a mailbox over IMAP (imapclient), strictly read-only.
+"""Read a mailbox over IMAP (imapclient).
 
 Folders are opened with EXAMINE and bodies fetched with BODY.PEEK, so no flag
-ever changes: the owner's unread mail stays unread. Progress is kept per folder
+ever changes: the owner's unread mail stays unread. The one write is
+:meth:`ImapMailbox.save_sent_copy`, when the owner sends from Odoo. Progress is kept per folder
 in a :class:`FolderCursor` (UIDVALIDITY + last UID seen, plus UIDNEXT and
 HIGHESTMODSEQ to answer "anything new?" with one STATUS command).
 """
 
-import datetime
 import email
 import email.policy
 import logging
 import re
 import socket
 import ssl
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import imapclient
 from imapclient import imap4, tls
@@ -21,6 +21,7 @@ from imapclient import imapclient as special_folders
 from imapclient.exceptions import IMAPClientError, LoginError
 
 from . import errors
+from .mailbox import Batch, Entry, Failure, Folder
 from .message import ARRIVAL_MARGIN, INDEX_HEADERS, MalformedMessage, before_window, parse_headers
 from .netguard import HostPolicy
 
@@ -44,54 +45,11 @@ class ImapSettings:
 
 
 @dataclass(slots=True)
-class Folder:
-    name: str
-    role: str  # 'inbox', 'sent' or 'all' (Gmail's All Mail)
-
-
-@dataclass(slots=True)
 class FolderCursor:
     uidvalidity: int = 0
     last_uid: int = 0
     uidnext: int = 0
     highestmodseq: int = 0
-
-
-@dataclass(slots=True)
-class IndexEntry:
-    uid: int
-    record: object  # MailRecord, headers only
-    size: int = 0
-    internaldate: datetime.datetime | None = None
-    gm_msgid: int = 0
-
-    @property
-    def key(self):
-        """Where the message is in its folder (every reader's entries have one)."""
-        return self.uid
-
-
-@dataclass(slots=True)
-class Failure:
-    uid: int
-    reason: str
-
-    @property
-    def key(self):
-        return self.uid
-
-
-@dataclass(slots=True)
-class IndexBatch:
-    """One batch of a folder's new messages. ``cursor`` covers this batch: store
-    both in one transaction and a crash repeats nothing and skips nothing."""
-
-    folder: Folder
-    entries: list = field(default_factory=list)
-    failures: list = field(default_factory=list)
-    cursor: FolderCursor = None
-    reset: bool = False  # UIDVALIDITY changed: the folder is read again from the start
-    remaining: int = 0  # UIDs of this pass still to read after this batch (for progress)
 
 
 def _context(settings):
@@ -217,7 +175,9 @@ class _PinnedIMAPClient(imapclient.IMAPClient):
 
 
 class ImapMailbox:
-    """A read-only session on one IMAP mailbox. Use as a context manager."""
+    """A session on one IMAP mailbox (a :class:`~.mailbox.Mailbox`): reads without
+    changing a flag, writes only a copy of what the owner sent. Entry keys are
+    UIDs as decimal strings. Use as a context manager."""
 
     cursor_type = FolderCursor
 
@@ -353,7 +313,7 @@ class ImapMailbox:
         return sorted(uid for uid in uids if uid > last_uid), start, reset
 
     def index(self, folder, cursor=None, since=None, batch_size=500):
-        """Yield :class:`IndexBatch` of parsed headers for every new message
+        """Yield :class:`~.mailbox.Batch` of parsed headers for every new message
         (of the history window starting on the date ``since``, by each email's
         own date)."""
         uids, running, reset = self.new_uids(folder, cursor, since)
@@ -361,32 +321,32 @@ class ImapMailbox:
         if self.is_gmail:
             items.append(b"X-GM-MSGID")
         if not uids:
-            yield IndexBatch(folder, cursor=running, reset=reset)
+            yield Batch(folder, cursor=running, reset=reset)
             return
         for i in range(0, len(uids), batch_size):
             chunk = uids[i : i + batch_size]
-            batch = IndexBatch(folder, reset=reset and i == 0, remaining=max(len(uids) - i - batch_size, 0))
+            batch = Batch(folder, reset=reset and i == 0, remaining=max(len(uids) - i - batch_size, 0))
             fetched = self._call(self.client.fetch, chunk, items)
             for uid in chunk:
                 data = fetched.get(uid)
                 if data is None:
                     # Expunged between SEARCH and FETCH: nothing to read any more.
-                    batch.failures.append(Failure(uid, "deleted from the server while being read"))
+                    batch.failures.append(Failure(str(uid), "deleted from the server while being read"))
                     continue
                 header = next((v for k, v in data.items() if k.startswith(b"BODY[HEADER")), None)
                 internaldate = data.get(b"INTERNALDATE")
                 try:
                     record = parse_headers(header or b"", fallback_date=internaldate)
                 except MalformedMessage as exc:
-                    batch.failures.append(Failure(uid, str(exc)))
+                    batch.failures.append(Failure(str(uid), str(exc)))
                     continue
                 if before_window(record, since):
                     continue
                 if not record.participants(include_bcc=True):
-                    batch.failures.append(Failure(uid, "no sender or recipient address could be read"))
+                    batch.failures.append(Failure(str(uid), "no sender or recipient address could be read"))
                     continue
                 batch.entries.append(
-                    IndexEntry(uid, record, data.get(b"RFC822.SIZE", 0), internaldate, data.get(b"X-GM-MSGID", 0))
+                    Entry(str(uid), record, data.get(b"RFC822.SIZE", 0), internaldate, data.get(b"X-GM-MSGID", 0))
                 )
             # Only a finished pass may say "read up to UIDNEXT": a cursor saved
             # mid-pass must not make is_unchanged() skip the rest after a crash.
@@ -426,16 +386,15 @@ class ImapMailbox:
             subjects.append(str(header.get("Subject", "")))
         return subjects
 
-    def fetch_bodies(self, folder, uids, batch_size=50):
-        """Yield ``(uid, raw bytes)`` for the given UIDs (BODY.PEEK: flags untouched).
-
-        A UID no longer on the server is yielded with ``None``.
+    def fetch_bodies(self, folder, keys, batch_size=50):
+        """Yield ``(key, raw bytes)`` for the given keys (UIDs as strings; BODY.PEEK:
+        flags untouched). A UID no longer on the server is yielded with ``None``.
         """
         self._examine(folder)
-        uids = sorted(uids)
+        uids = sorted(int(key) for key in keys)
         for i in range(0, len(uids), batch_size):
             chunk = uids[i : i + batch_size]
             fetched = self._call(self.client.fetch, chunk, [b"BODY.PEEK[]"])
             for uid in chunk:
                 data = fetched.get(uid)
-                yield uid, (data.get(b"BODY[]") if data else None)
+                yield str(uid), (data.get(b"BODY[]") if data else None)

@@ -14,9 +14,7 @@ from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 
 from ..engine import addresses, errors
-from ..engine.ews import EwsMailbox
-from ..engine.graph import GRAPH, GraphMailbox
-from ..engine.imap import Failure, ImapMailbox, ImapSettings
+from ..engine.mailbox import Failure, MailboxSettings, open_mailbox
 from ..engine.netguard import HostPolicy, host_name
 
 _logger = logging.getLogger(__name__)
@@ -521,12 +519,32 @@ class MailSyncAccount(models.Model):
         template = self.env["ir.config_parameter"].sudo().get_param("mail_lead_sync.exchange_url")
         return (template or "https://{host}/EWS/Exchange.asmx").format(host=host_name(host))
 
-    def _imap_settings(self):
+    def _mailbox_settings(self):
+        """What the engine needs to open this mailbox, whatever its provider."""
         self.ensure_one()
         account = self.sudo()
+        params = self.env["ir.config_parameter"].sudo()
+        if self.provider == "microsoft":
+            return MailboxSettings(
+                provider="microsoft",
+                access_token=self._oauth_access_token(),
+                graph_url=params.get_param("mail_lead_sync.graph_url") or "",
+            )
+        if self.provider == "exchange":
+            return MailboxSettings(
+                provider="exchange",
+                email=account.email,
+                login=account.login or account.email,
+                password=account.password or "",
+                server=self._exchange_endpoint(account.host) if account.host else "",
+                ca_file=params.get_param("mail_lead_sync.ca_file") or "",
+                policy=self._host_policy(),
+            )
         if not account.host:
             raise UserError(_("Set the mail server of %(email)s first.", email=account.email))
-        return ImapSettings(
+        return MailboxSettings(
+            provider=self.provider,
+            email=account.email,
             host=account.host,
             port=account.port,
             security=account.security,
@@ -540,19 +558,7 @@ class MailSyncAccount(models.Model):
 
     def _open_mailbox(self):
         """The engine's reader for this mailbox's provider (a context manager)."""
-        self.ensure_one()
-        params = self.env["ir.config_parameter"].sudo()
-        if self.provider == "microsoft":
-            graph_url = params.get_param("mail_lead_sync.graph_url") or GRAPH
-            return GraphMailbox(self._oauth_access_token(), base_url=graph_url)
-        if self.provider == "exchange":
-            account = self.sudo()
-            server = self._exchange_endpoint(account.host) if account.host else None
-            return EwsMailbox(
-                account.email, account.login or account.email, account.password or "", server=server,
-                verify=params.get_param("mail_lead_sync.ca_file") or True, policy=self._host_policy(),
-            )  # fmt: skip
-        return ImapMailbox(self._imap_settings())
+        return open_mailbox(self._mailbox_settings())
 
     def _owner_addresses(self):
         user = self.user_id

@@ -2,7 +2,7 @@ import dataclasses
 
 from odoo import fields, models
 
-from ..engine.imap import Folder
+from ..engine.mailbox import Folder
 
 
 class MailSyncFolder(models.Model):

@@ -92,9 +92,9 @@ def _scope_params(company):
     return {"company": company.id, "shared": company._mail_sync_shares_records()}
 
 
-def _rows_by_key(row_ids, uids, remote_ids):
-    """{UID or server id: index row id}, as the mailbox readers name messages."""
-    return {remote_id or uid: row_id for row_id, uid, remote_id in zip(row_ids, uids, remote_ids, strict=True)}
+def _rows_by_key(row_ids, keys):
+    """{entry key: index row id}, as the mailbox readers name messages."""
+    return dict(zip(keys, row_ids, strict=True))
 
 
 class MailSyncMessage(models.Model):
@@ -107,8 +107,11 @@ class MailSyncMessage(models.Model):
 
     account_id = fields.Many2one("mail.sync.account", required=True, ondelete="cascade", index=True, readonly=True)
     folder_id = fields.Many2one("mail.sync.folder", required=True, ondelete="cascade", readonly=True)
-    uid = fields.Integer("UID", readonly=True)
-    remote_id = fields.Char("Server Id", readonly=True, help="Where the email is on servers without UIDs (Graph, EWS).")
+    key = fields.Char(
+        "Place in Folder",
+        readonly=True,
+        help="Where the email is in its folder: its UID (IMAP) or the server's id (Graph, EWS).",
+    )
     message_id = fields.Char("Message-ID", required=True, readonly=True)
     date = fields.Datetime(readonly=True, index=True)
     subject = fields.Char(readonly=True)
@@ -129,8 +132,16 @@ class MailSyncMessage(models.Model):
 
     def init(self):
         cr = self.env.cr
+        # Indexes of before the one key column: their place moves into it (once).
         cr.execute(
             """
+            DO $$ BEGIN
+                IF EXISTS (SELECT 1 FROM information_schema.columns
+                            WHERE table_name = 'mail_sync_message' AND column_name = 'remote_id') THEN
+                    UPDATE mail_sync_message SET key = coalesce(remote_id, uid::text) WHERE key IS NULL;
+                    ALTER TABLE mail_sync_message DROP COLUMN uid, DROP COLUMN remote_id;
+                END IF;
+            END $$;
             ALTER TABLE mail_sync_message ADD COLUMN IF NOT EXISTS participants text[] NOT NULL DEFAULT '{}';
             ALTER TABLE mail_sync_message ADD COLUMN IF NOT EXISTS thread_ids text[] NOT NULL DEFAULT '{}';
             ALTER TABLE mail_sync_message ADD COLUMN IF NOT EXISTS identity varchar;
@@ -175,7 +186,7 @@ class MailSyncMessage(models.Model):
     # -- indexing --------------------------------------------------------------
     @api.model
     def _process_batch(self, account, folder, batch, box, context):
-        """Index one IMAP batch, match it, fetch and post what matched."""
+        """Index one batch of any reader, match it, fetch and post what matched."""
         rows = self._insert_index(account, folder, batch, context)
         fresh = rows
         if batch.failures:
@@ -216,9 +227,9 @@ class MailSyncMessage(models.Model):
         noisy = {mid: row_id for mid, _key, row_id in found if row_id}
         kept, places, position = [], set(), {}
         for entry in entries:
-            if str(entry.key) in places:
+            if entry.key in places:
                 continue  # one place read twice: the same email
-            places.add(str(entry.key))
+            places.add(entry.key)
             rec = entry.record
             own = identity(rec)
             held = holders.setdefault(rec.message_id, own)
@@ -260,8 +271,7 @@ class MailSyncMessage(models.Model):
                 (
                     account.id,
                     folder.id,
-                    entry.key if isinstance(entry.key, int) else None,
-                    None if isinstance(entry.key, int) else entry.key,
+                    entry.key,
                     rec.message_id,
                     rec.date.replace(tzinfo=None) if rec.date else None,
                     rec.subject[:500],
@@ -276,22 +286,22 @@ class MailSyncMessage(models.Model):
             )
         rows = self.env.cr.execute_values(
             """
-            INSERT INTO mail_sync_message AS m (account_id, folder_id, uid, remote_id, message_id, date, subject,
-                                                from_address, noise, participants, thread_ids, identity, create_uid,
-                                                write_uid, create_date, write_date, state)
+            INSERT INTO mail_sync_message AS m (account_id, folder_id, key, message_id, date, subject, from_address,
+                                                noise, participants, thread_ids, identity, create_uid, write_uid,
+                                                create_date, write_date, state)
             VALUES %s
-            ON CONFLICT (account_id, message_id) DO UPDATE SET uid = EXCLUDED.uid, remote_id = EXCLUDED.remote_id
+            ON CONFLICT (account_id, message_id) DO UPDATE SET key = EXCLUDED.key
                 WHERE m.folder_id = EXCLUDED.folder_id
-            RETURNING id, coalesce(remote_id, uid::text), (xmax = 0) AS inserted
+            RETURNING id, key, (xmax = 0) AS inserted
             """,
             values,
-            template="(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s::text[], %s::text[], %s, %s, %s,"
+            template="(%s, %s, %s, %s, %s, %s, %s, %s, %s::text[], %s::text[], %s, %s, %s,"
             " now() at time zone 'UTC', now() at time zone 'UTC', 'indexed')",
             fetch=True,
             page_size=len(values),
         )
         self.invalidate_model()
-        by_key = {str(entry.key): entry for entry, _own in entries}
+        by_key = {entry.key: entry for entry, _own in entries}
         return [(row_id, by_key[key]) for row_id, key, inserted in rows if inserted]
 
     @api.model
@@ -300,17 +310,16 @@ class MailSyncMessage(models.Model):
         (nothing else of them can be read to name them by)."""
         self.env.cr.execute_values(
             """
-            INSERT INTO mail_sync_message (account_id, folder_id, uid, remote_id, message_id, state, reason,
-                                           create_uid, write_uid, create_date, write_date)
+            INSERT INTO mail_sync_message (account_id, folder_id, key, message_id, state, reason, create_uid,
+                                           write_uid, create_date, write_date)
             VALUES %s ON CONFLICT (account_id, message_id) DO NOTHING
             """,
             [
-                (account.id, folder.id, f.key if isinstance(f.key, int) else None,
-                 None if isinstance(f.key, int) else f.key, place_message_id(folder.id, f.key), "failed",
-                 f.reason, self.env.uid, self.env.uid)
+                (account.id, folder.id, f.key, place_message_id(folder.id, f.key), "failed", f.reason,
+                 self.env.uid, self.env.uid)
                 for f in failures
             ],
-            template="(%s, %s, %s, %s, %s, %s, %s, %s, %s, now() at time zone 'UTC', now() at time zone 'UTC')",
+            template="(%s, %s, %s, %s, %s, %s, %s, %s, now() at time zone 'UTC', now() at time zone 'UTC')",
         )  # fmt: skip
 
     def _set_states(self, triples):
@@ -633,7 +642,7 @@ class MailSyncMessage(models.Model):
         with account._open_mailbox() as box:
             for folder in rows.folder_id:
                 in_folder = rows.filtered(lambda r, f=folder: r.folder_id == f)
-                by_key = {row.remote_id or row.uid: row for row in in_folder}
+                by_key = {row.key: row for row in in_folder}
                 for key, raw in box.fetch_bodies(folder._engine_folder(), list(by_key)):
                     if raw:
                         try:
@@ -695,22 +704,22 @@ class MailSyncMessage(models.Model):
             self.env.cr.execute(
                 """
                 WITH candidates AS (
-                    SELECT DISTINCT ON (m.message_id) m.id, m.uid, m.remote_id, m.account_id, m.folder_id
+                    SELECT DISTINCT ON (m.message_id) m.id, m.key, m.account_id, m.folder_id
                       FROM mail_sync_message m JOIN mail_sync_account a ON a.id = m.account_id
                      WHERE m.participants && %s::text[] AND m.state IN ('indexed', 'skipped', 'posted')
                        AND a.company_id = %s AND (a.history_start IS NULL OR m.date >= a.history_start)
                      ORDER BY m.message_id, m.id
                 )
-                SELECT account_id, folder_id, array_agg(id), array_agg(uid), array_agg(remote_id) FROM candidates
+                SELECT account_id, folder_id, array_agg(id), array_agg(key) FROM candidates
                  GROUP BY account_id, folder_id
                 """,
                 [sorted(reachable), company.id],
             )
             groups += self.env.cr.fetchall()
-        for account_id, folder_id, row_ids, uids, remote_ids in groups:
+        for account_id, folder_id, row_ids, keys in groups:
             account = self.env["mail.sync.account"].sudo().browse(account_id)
             folder = self.env["mail.sync.folder"].sudo().browse(folder_id)
-            self._link_rows(account, folder, _rows_by_key(row_ids, uids, remote_ids))
+            self._link_rows(account, folder, _rows_by_key(row_ids, keys))
             self._follow_threads(account)
 
     @api.model
@@ -747,21 +756,21 @@ class MailSyncMessage(models.Model):
                 reachable[company] = found
         return reachable
 
-    def _link_rows(self, account, folder, row_by_uid, box=None):
+    def _link_rows(self, account, folder, row_by_key, box=None):
         """Fetch and post index rows of one folder (on ``box`` when one is open).
-        ``row_by_uid``: {place in the folder (UID or server id): index row id}."""
+        ``row_by_key``: {entry key (place in the folder): index row id}."""
         context = self._match_context(account)
         try:
             if box is None:
                 with account._open_mailbox() as box:
-                    bodies = dict(box.fetch_bodies(folder._engine_folder(), list(row_by_uid)))
+                    bodies = dict(box.fetch_bodies(folder._engine_folder(), list(row_by_key)))
             else:
-                bodies = dict(box.fetch_bodies(folder._engine_folder(), list(row_by_uid)))
+                bodies = dict(box.fetch_bodies(folder._engine_folder(), list(row_by_key)))
         except Exception as exc:  # noqa: BLE001 - an unreachable mailbox waits for the next run
             _logger.info("mailbox %s: past mail not linked now: %s", account.id, exc)
             return
         with self.env.cr.savepoint():
-            self._post_bodies(account, [(row_id, bodies.get(uid)) for uid, row_id in row_by_uid.items()], context)
+            self._post_bodies(account, [(row_id, bodies.get(key)) for key, row_id in row_by_key.items()], context)
 
     @api.model
     def _follow_threads(self, account, box=None, rounds=5):
@@ -774,7 +783,7 @@ class MailSyncMessage(models.Model):
             # Only threads linked on records this mailbox may post on.
             self.env.cr.execute(
                 f"""
-                SELECT m.folder_id, array_agg(m.id), array_agg(m.uid), array_agg(m.remote_id) FROM mail_sync_message m
+                SELECT m.folder_id, array_agg(m.id), array_agg(m.key) FROM mail_sync_message m
                  WHERE m.account_id = %(account)s AND m.state = 'indexed' AND m.thread_ids <> '{{}}'
                    AND EXISTS (SELECT 1 FROM mail_sync_link l WHERE l.message_id = ANY(m.thread_ids)
                                                               AND l.state = 'linked' AND {LINK_IN_SCOPE})
@@ -785,6 +794,6 @@ class MailSyncMessage(models.Model):
             groups = self.env.cr.fetchall()
             if not groups:
                 return
-            for folder_id, row_ids, uids, remote_ids in groups:
+            for folder_id, row_ids, keys in groups:
                 folder = self.env["mail.sync.folder"].sudo().browse(folder_id)
-                self._link_rows(account, folder, _rows_by_key(row_ids, uids, remote_ids), box)
+                self._link_rows(account, folder, _rows_by_key(row_ids, keys), box)

@@ -114,6 +114,7 @@ class TestSync(MailSyncCase):
         self.box.action_sync_now()
         row = self.env["mail.sync.message"].search([("message_id", "=", "<new@client.test>")])
         self.assertEqual(row.state, "indexed")
+        self.assertTrue(row.key.isdigit())  # its place: the IMAP UID the body is fetched by below
         partner = self.env["res.partner"].create({"name": "Newcomer", "email": "someone.else@client.test"})
         partner.email = "Newcomer <NEWCOMER@client.test>"
         self.assertIn("newcomer@client.test", self.env["mail.sync.pending.address"].sudo().search([]).mapped("address"))

@@ -3,8 +3,7 @@ from odoo.exceptions import UserError
 
 from ..engine import addresses, errors
 from ..engine.autodetect import Detector, known_provider_host, within_domain
-from ..engine.ews import EwsMailbox
-from ..engine.imap import ImapMailbox, ImapSettings
+from ..engine.mailbox import MailboxSettings, open_mailbox
 from ..engine.netguard import host_name
 
 
@@ -161,12 +160,12 @@ class MailSyncAccountWizard(models.TransientModel):
             return self._connect_exchange(email)
         account_model = self.env["mail.sync.account"]
         try:
-            settings = ImapSettings(
-                host=host_name(self.host), port=self.port, security=self.security,
+            settings = MailboxSettings(
+                provider="imap", email=email, host=host_name(self.host), port=self.port, security=self.security,
                 login=self.login or email, password=self.password or "", timeout=15,
                 ssl_context=account_model._ssl_context(), policy=self._detector().policy,
             )  # fmt: skip
-            with ImapMailbox(settings):
+            with open_mailbox(settings):
                 pass
         except errors.SyncError as exc:
             return self._reopen(step="manual", message=self._explain(exc))
@@ -190,13 +189,13 @@ class MailSyncAccountWizard(models.TransientModel):
         params = self.env["ir.config_parameter"].sudo()
         account_model = self.env["mail.sync.account"]
         try:
-            box = EwsMailbox(
-                email, self.login or email, self.password or "",
-                server=account_model._exchange_endpoint(self.host) if self.host else None,
-                verify=params.get_param("mail_lead_sync.ca_file") or True, timeout=15,
+            settings = MailboxSettings(
+                provider="exchange", email=email, login=self.login or email, password=self.password or "",
+                server=account_model._exchange_endpoint(self.host) if self.host else "",
+                ca_file=params.get_param("mail_lead_sync.ca_file") or "", timeout=15,
                 policy=account_model._host_policy(), trusted_hosts=self._trusted_hosts(),
             )  # fmt: skip
-            with box:
+            with open_mailbox(settings) as box:
                 box.sync_folders()
         except errors.HostNeedsConfirmation as exc:
             return self._reopen(step="confirm", confirm_hosts=", ".join(exc.hosts), message=str(exc))

@@ -68,7 +68,7 @@ def test_sent_items_keep_their_bcc(server):
 
 
 def test_history_window(server):
-    old = datetime.datetime.now(datetime.UTC) - datetime.timedelta(days=400)
+    old = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(days=400)
     server.deliver("inbox", raw(1), received=old)
     server.deliver("inbox", raw(2))
     with mailbox(server) as box:

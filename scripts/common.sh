@@ -94,7 +94,7 @@ odoo_addons_path() {
     local root=$1 repo=$2 path
     path="$root/odoo/addons"
     [ -d "$root/addons" ] && path="$root/addons,$path"
-    printf '%s,%s' "$path" "$repo"
+    printf '%s%s' "$path" "${repo:+,$repo}"
 }
 
 free_port() {

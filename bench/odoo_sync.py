@@ -63,9 +63,12 @@ def odoo_env(db):
     args = ["-d", db, "--db_host", "127.0.0.1", "--db_user", "odoo", "--db_password", "odoo", "--addons-path", addons]
     config.parse_config(args)
     probe = subprocess.run(
-        ["psql", "-h", "127.0.0.1", "-U", "odoo", "-d", db, "-tAc", "select 1"],
+        # -w: a refused password fails here instead of waiting for someone to type it.
+        ["psql", "-w", "-h", "127.0.0.1", "-U", "odoo", "-d", db, "-tAc", "select 1"],
         capture_output=True,
-        env={"PGPASSWORD": "odoo", "PATH": "/usr/bin:/bin:/usr/local/bin"},
+        stdin=subprocess.DEVNULL,
+        timeout=60,
+        env={"PGPASSWORD": "odoo", "PGCONNECT_TIMEOUT": "10", "PATH": "/usr/bin:/bin:/usr/local/bin"},
     )
     if probe.returncode:
         print(f"creating database {db} with mail_lead_sync")

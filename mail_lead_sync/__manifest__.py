@@ -8,7 +8,19 @@
     "author": "mail_lead_sync developers",
     "website": "https://github.com/mail-lead-sync/mail_lead_sync",
     "depends": ["crm"],
-    "external_dependencies": {"python": ["imapclient", "idna", "dnspython", "msal", "exchangelib"]},
+    # PyPI names, as Odoo 18 checks them and whool turns them into the wheel's requirements;
+    # the same as requirements.txt.
+    "external_dependencies": {
+        "python": [
+            "IMAPClient>=2.3",
+            "idna>=2.10",
+            "exchangelib>=5.4",
+            "google-auth>=2.20",
+            "msal>=1.24",
+            "requests>=2.25",
+            "dnspython>=2.3",
+        ]
+    },
     "data": [
         "security/ir.model.access.csv",
         "security/mail_lead_sync_security.xml",
@@ -27,6 +39,4 @@
         "web.assets_backend": ["mail_lead_sync/static/src/**/*"],
         "web.assets_tests": ["mail_lead_sync/static/tests/tours/*.js"],
     },
-    "installable": True,
-    "application": False,
 }

@@ -3,6 +3,9 @@
 
 log() { printf '\n==> %s\n' "$*"; }
 
+# No step may stop to ask anything: pip and git fail rather than prompt.
+export PIP_NO_INPUT=1 GIT_TERMINAL_PROMPT=0
+
 ensure_apt() {
     local missing=()
     for pkg in "$@"; do
@@ -23,11 +26,38 @@ stop_system_dovecot() {
     fi
 }
 
-# PostgreSQL on 127.0.0.1:$PGPORT with a superuser role "odoo" (Odoo refuses to
-# run as "postgres"). Reuses a running server; otherwise starts its own cluster.
+# Whatever talks to PostgreSQL never waits for a password nobody types: the role
+# and its password come from the environment (PGUSER/PGPASSWORD, default odoo/odoo,
+# which Odoo gets too), every client runs with -w (fail, never prompt) under a
+# timeout, and libpq gives up on a server that does not answer (PGCONNECT_TIMEOUT).
+pg_env() {
+    export PGHOST=${PGHOST:-127.0.0.1} PGPORT=${PGPORT:-5432} PGUSER=${PGUSER:-odoo}
+    export PGPASSWORD=${PGPASSWORD-odoo} PGCONNECT_TIMEOUT=${PGCONNECT_TIMEOUT:-10}
+}
+
+# pg_sql DB SQL: one query's rows, unaligned; fails (never prompts) when refused.
+pg_sql() {
+    pg_env
+    timeout 60 psql -w -X -h "$PGHOST" -p "$PGPORT" -U "$PGUSER" -d "$1" -tAc "$2" </dev/null
+}
+
+pg_dropdb() {
+    pg_env
+    timeout 120 dropdb -w -h "$PGHOST" -p "$PGPORT" -U "$PGUSER" --if-exists "$1" </dev/null
+}
+
+# pg_module_installed DB MODULE: true when DB exists and has MODULE installed.
+pg_module_installed() {
+    pg_sql "$1" "select 1 from ir_module_module where name='$2' and state='installed'" 2>/dev/null | grep -qx 1
+}
+
+# PostgreSQL on 127.0.0.1:$PGPORT with a superuser role $PGUSER (Odoo refuses to
+# run as "postgres"). Reuses a running server (trust or password: PGPASSWORD is
+# the role's password); otherwise starts its own cluster.
 ensure_postgres() {
-    export PGHOST=127.0.0.1 PGPORT=${PGPORT:-5432}
-    if ! pg_isready -q -h "$PGHOST" -p "$PGPORT" 2>/dev/null; then
+    export PGHOST=127.0.0.1
+    pg_env
+    if ! timeout 30 pg_isready -q -h "$PGHOST" -p "$PGPORT" 2>/dev/null; then
         command -v pg_ctl >/dev/null 2>&1 || ensure_apt postgresql
         local bindir data=${MLS_PGDATA:-/var/tmp/mail_lead_sync/pgdata}
         bindir=$(dirname "$(readlink -f "$(command -v pg_ctl || ls /usr/lib/postgresql/*/bin/pg_ctl | tail -n1)")")
@@ -38,14 +68,20 @@ ensure_postgres() {
             runuser -u postgres -- "$bindir/initdb" -D "$data" -A trust -U postgres >/dev/null
         fi
         log "starting PostgreSQL on $PGHOST:$PGPORT"
-        runuser -u postgres -- "$bindir/pg_ctl" -D "$data" -l "$data/server.log" -w \
+        timeout 120 runuser -u postgres -- "$bindir/pg_ctl" -D "$data" -l "$data/server.log" -w \
             -o "-h 127.0.0.1 -p $PGPORT -k /var/run/postgresql" start
     fi
-    if ! PGPASSWORD=odoo psql -h "$PGHOST" -p "$PGPORT" -U odoo -d postgres -tAc 'select 1' >/dev/null 2>&1; then
-        log "creating the PostgreSQL role odoo"
-        runuser -u postgres -- psql -h /var/run/postgresql -p "$PGPORT" -d postgres -qc \
-            "DO \$\$BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname='odoo') THEN
-               CREATE ROLE odoo LOGIN SUPERUSER PASSWORD 'odoo'; END IF; END\$\$;"
+    if ! pg_sql postgres 'select 1' >/dev/null 2>&1; then
+        log "creating the PostgreSQL role $PGUSER"
+        # As postgres over the local socket (peer or trust there, as Debian sets it up).
+        if ! timeout 60 runuser -u postgres -- psql -w -X -h /var/run/postgresql -p "$PGPORT" -d postgres -qc \
+            "DO \$\$BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname='$PGUSER') THEN
+               CREATE ROLE \"$PGUSER\" LOGIN SUPERUSER PASSWORD '$PGPASSWORD'; END IF; END\$\$;" </dev/null ||
+            ! pg_sql postgres 'select 1' >/dev/null; then
+            echo "PostgreSQL on $PGHOST:$PGPORT refuses the role $PGUSER with the password in PGPASSWORD," \
+                "and the role could not be created as postgres: set PGUSER and PGPASSWORD to a superuser's." >&2
+            return 1
+        fi
     fi
 }
 
@@ -58,7 +94,7 @@ odoo_addons_path() {
     local root=$1 repo=$2 path
     path="$root/odoo/addons"
     [ -d "$root/addons" ] && path="$root/addons,$path"
-    printf '%s,%s' "$path" "$repo"
+    printf '%s%s' "$path" "${repo:+,$repo}"
 }
 
 free_port() {

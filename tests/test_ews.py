@@ -73,7 +73,7 @@ def test_sent_items_keep_their_bcc(server):
 
 
 def test_history_window_is_judged_on_the_emails_own_date(server):
-    old = datetime.datetime.now(datetime.UTC) - datetime.timedelta(days=400)
+    old = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(days=400)
     server.deliver("inbox", raw(1).replace(b"02 Nov 2026", old.strftime("%d %b %Y").encode()), received=old)
     server.deliver("inbox", raw(2))
     # Moved to this server lately (arrival recent), written long ago: out of the window.

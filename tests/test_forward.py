@@ -10,7 +10,7 @@ import pytest
 from mail_lead_sync.engine.forward import parse_localized_date, recover
 from mail_lead_sync.engine.message import parse_message
 
-UTC = datetime.UTC
+UTC = datetime.timezone.utc
 
 
 def forward_of(body, subject="Fwd: Offer", html=False):

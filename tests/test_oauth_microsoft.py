@@ -58,7 +58,7 @@ def test_code_exchange_refresh_then_graph(authority, app):
     with GraphServer(authority) as graph:
         raw = b"From: dana@client.test\r\nTo: karen@acme.test\r\nSubject: Hi\r\nMessage-ID: <g1@client.test>\r\n\r\nx"
         graph.deliver("karen@acme.test", "inbox", raw)
-        old = datetime.datetime.now(datetime.UTC) - datetime.timedelta(days=300)
+        old = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(days=300)
         graph.deliver("karen@acme.test", "inbox", raw.replace(b"g1@", b"g0@"), received=old)
         with GraphMailbox(fresh.access_token, base_url=graph.base_url) as box:
             assert [f.name for f in box.sync_folders()] == ["inbox", "sentitems"]

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from . import addresses
 from .message import Address, MailRecord, parse_message, synthesize_message_id
 
-UTC = datetime.UTC
+UTC = datetime.timezone.utc
 
 # Lines that open a forwarded block (the dashes vary between clients and versions).
 _MARKERS = re.compile(

@@ -57,7 +57,7 @@ def _addresses(items):
 def _date(value):
     if not value:
         return None
-    return datetime.datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(datetime.UTC)
+    return datetime.datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(datetime.timezone.utc)
 
 
 def record_from_json(item):

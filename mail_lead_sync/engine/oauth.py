@@ -131,7 +131,7 @@ def exchange_code(provider, client_id, client_secret, code, redirect_uri, token_
         raise _refused(provider, f"{response.status_code} {body or response.text[:200]}")
     return Grant(
         body["access_token"],
-        datetime.datetime.now(datetime.UTC) + datetime.timedelta(seconds=int(body.get("expires_in", 3600))),
+        datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(seconds=int(body.get("expires_in", 3600))),
         body.get("refresh_token", ""),
         google_email(body, client_id),
     )
@@ -153,8 +153,8 @@ def refresh(provider, client_id, client_secret, refresh_token, token_uri=None):
         raise _refused(provider, str(exc)) from exc
     except google.auth.exceptions.TransportError as exc:
         raise errors.ConnectionFailed(f"{provider.name} could not be reached to renew the access.", str(exc)) from exc
-    expiry = credentials.expiry.replace(tzinfo=datetime.UTC) if credentials.expiry else None
-    return Grant(credentials.token, expiry or datetime.datetime.now(datetime.UTC), refresh_token)
+    expiry = credentials.expiry.replace(tzinfo=datetime.timezone.utc) if credentials.expiry else None
+    return Grant(credentials.token, expiry or datetime.datetime.now(datetime.timezone.utc), refresh_token)
 
 
 # -- Microsoft 365 (Microsoft identity platform, through msal) ---------------------
@@ -220,7 +220,8 @@ class MicrosoftApp:
             )
         return Grant(
             result["access_token"],
-            datetime.datetime.now(datetime.UTC) + datetime.timedelta(seconds=int(result.get("expires_in", 3600))),
+            datetime.datetime.now(datetime.timezone.utc)
+            + datetime.timedelta(seconds=int(result.get("expires_in", 3600))),
             # Microsoft rotates refresh tokens: keep the newest one.
             result.get("refresh_token") or refresh_token,
             microsoft_email(result, self.client_id),

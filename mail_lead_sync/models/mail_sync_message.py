@@ -431,7 +431,9 @@ class MailSyncMessage(models.Model):
         subtype_id = self.env["ir.model.data"]._xmlid_to_res_id("mail.mt_comment")
         by_model, link_values, posted_rows = {}, [], set()
         # Odoo's chatter lists messages by creation order: create oldest first.
-        items = sorted(items, key=lambda item: item[1].date or datetime.datetime.max.replace(tzinfo=datetime.UTC))
+        items = sorted(
+            items, key=lambda item: item[1].date or datetime.datetime.max.replace(tzinfo=datetime.timezone.utc)
+        )
         for row_id, rec, decision in items:
             for (model, res_id), address in decision.targets.items():
                 # Already there: synced before, or sent from this record by an Odoo

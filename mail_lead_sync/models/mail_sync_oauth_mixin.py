@@ -193,7 +193,7 @@ class MailSyncOAuthMixin(models.AbstractModel):
     def _oauth_store(self, grant):
         values = {
             "oauth_access_token": grant.access_token,
-            "oauth_expires_at": grant.expires_at.astimezone(datetime.UTC).replace(tzinfo=None),
+            "oauth_expires_at": grant.expires_at.astimezone(datetime.timezone.utc).replace(tzinfo=None),
         }
         if grant.refresh_token:
             values["oauth_refresh_token"] = grant.refresh_token

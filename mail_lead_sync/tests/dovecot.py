@@ -229,6 +229,10 @@ class DovecotServer:
             raise RuntimeError(f"Dovecot did not start:\n{(self.root / 'startup.log').read_text()}")
         self._started = True
         self._wait_for_ports()
+        # The master listens before it writes its pid file; stop() finds it there.
+        pidfile, deadline = self.root / "run" / "master.pid", time.monotonic() + 10
+        while not pidfile.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
         return self
 
     def _wait_for_ports(self, timeout=10):
@@ -265,7 +269,11 @@ class DovecotServer:
             with contextlib.suppress(OSError, ValueError):
                 os.kill(int(pidfile.read_text().strip()), signal.SIGKILL)
         # Login processes inherit the listening sockets and may outlive the master
-        # for a moment: stopped means nothing answers on the ports any more.
+        # for a moment: stopped means nothing answers on the ports any more. A wait
+        # of its own: the master's shutdown often outlasts the first one (an
+        # imap-login's stats handshake times out in 5 s), and SIGKILL frees the ports
+        # only a moment later.
+        deadline = time.monotonic() + 5
         while time.monotonic() < deadline and any(self._listening(port) for port in (self.port_plain, self.port_ssl)):
             time.sleep(0.05)
         if self._own_root:

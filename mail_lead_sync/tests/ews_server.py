@@ -96,7 +96,7 @@ class EwsServer(LoopbackHttp):
 
     # -- the mailbox -----------------------------------------------------------------
     def deliver(self, folder, raw, received=None):
-        received = received or datetime.datetime.now(datetime.UTC)
+        received = received or datetime.datetime.now(datetime.timezone.utc)
         item_id = "AAMkAGE1" + hashlib.sha1(raw + str(received).encode()).hexdigest() + "AAA="
         with self._lock:
             self.folders[folder].append((item_id, received, raw))
@@ -198,7 +198,7 @@ class EwsServer(LoopbackHttp):
         raw = base64.b64decode(request.findtext(f".//{{{T}}}MimeContent"))
         self.sent.append(raw)
         item_id = "AAMkAGE1" + hashlib.sha1(raw).hexdigest() + "AAA="
-        self.folders["sentitems"].append((item_id, datetime.datetime.now(datetime.UTC), raw))
+        self.folders["sentitems"].append((item_id, datetime.datetime.now(datetime.timezone.utc), raw))
         return self._response(
             "CreateItem",
             '<m:CreateItemResponseMessage ResponseClass="Success"><m:ResponseCode>NoError</m:ResponseCode>'

@@ -36,7 +36,7 @@ def _recipients(msg, name):
 
 
 def _iso(value):
-    return value.astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return value.astimezone(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def graph_json(raw, message_id, received):
@@ -86,7 +86,7 @@ class GraphServer(LoopbackHttp):
     # -- the mailbox ---------------------------------------------------------------
     def deliver(self, login, folder, raw, received=None):
         """Put a message in ``folder`` ('inbox' or 'sentitems'); returns its Graph id."""
-        received = received or datetime.datetime.now(datetime.UTC)
+        received = received or datetime.datetime.now(datetime.timezone.utc)
         message_id = "AAMkAD" + uuid.uuid4().hex + "AAA="
         item = (message_id, graph_json(raw, message_id, received), raw)
         with self._lock:

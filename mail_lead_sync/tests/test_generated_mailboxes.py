@@ -102,7 +102,7 @@ class TestGeneratedMailboxes(MailSyncCase):
         box = self.connect(self.bob)
         addresses = [f"c0.{run}@client{run}.test", f"c1.{run}@client{run}.test"]
         contacts = self.env["res.partner"].create([{"name": a, "email": a} for a in addresses])
-        now = datetime.datetime.now(datetime.UTC).replace(second=0, microsecond=0)
+        now = datetime.datetime.now(datetime.timezone.utc).replace(second=0, microsecond=0)
         # Emails that agree on every header that names one (Message-ID, From, To,
         # Subject, Date) cannot be told apart: they are copies of one email, which
         # must land once, whichever copy brings it.

@@ -74,7 +74,7 @@ class TestMicrosoftSignIn(HttpCase):
 
         partner = self.env["res.partner"].create({"name": "Dana", "email": "dana@client.test"})
         lead = self.env["crm.lead"].create({"name": "Globex deal", "email_from": "lee@globex.test"})
-        old = datetime.datetime.now(datetime.UTC) - datetime.timedelta(days=400)
+        old = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(days=400)
         self.graph.deliver(self.email, "inbox", _raw("dana@client.test", self.email, "Hello", "<ms1@client.test>"))
         self.graph.deliver(self.email, "inbox", _raw("dana@client.test", self.email, "Ancient", "<ms0@client.test>"),
                            received=old)  # fmt: skip

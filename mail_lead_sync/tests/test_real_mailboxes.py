@@ -94,7 +94,7 @@ class TestRealMailboxes(MailSyncCase):
             b"Content-Type: text/plain; charset=utf-8\r\n\r\nHello\r\n"
         )
         self.dovecot.append(self.box.email, "INBOX", raw)
-        graph.deliver("karen@acme.test", "inbox", raw, received=datetime.datetime.now(datetime.UTC))
+        graph.deliver("karen@acme.test", "inbox", raw, received=datetime.datetime.now(datetime.timezone.utc))
         ews.deliver("inbox", raw)
         microsoft = self.env["mail.sync.account"].create({"user_id": self.karen.id, "email": "karen@acme.test",
                                                            "provider": "microsoft"})  # fmt: skip

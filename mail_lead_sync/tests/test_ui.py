@@ -56,7 +56,7 @@ class TestMailSyncUi(HttpCase):
         lead = self.env["crm.lead"].create(
             {"name": "Tour Deal", "email_from": "dana@client.test", "type": "opportunity", "user_id": admin.id}
         )
-        now = email.utils.format_datetime(datetime.datetime.now(datetime.UTC))
+        now = email.utils.format_datetime(datetime.datetime.now(datetime.timezone.utc))
         raw = (
             "From: Dana <dana@client.test>\r\nTo: tour-nr@acme.test\r\nSubject: Price question\r\n"
             f"Message-ID: <{{n}}@client.test>\r\nDate: {now}\r\n\r\nHow much?\r\n"

@@ -24,10 +24,11 @@ class ResPartner(models.Model):
     def _mail_sync_check_user_email(self, email):
         """An internal user's email is one of the company's own addresses to the sync
         (never synced, the author of their emails, a forwarder the log address
-        believes): only user administrators change it. Otherwise a user who typed a
-        client's address, their own or a colleague's, would silence the company's
-        sync with that client and author the client's emails. An address at one of
-        the user's companies' own domains is internal anyway: that change is free."""
+        believes). Users change their own in Preferences, as Odoo lets them, but not
+        to the address of an existing contact: a client's address typed there would
+        silence the company's sync with that client. A colleague's is changed by
+        user administrators only. Addresses at the user's companies' own domains are
+        internal anyway: those changes are free."""
         if self.env.su or self.env.user.has_group("base.group_erp_manager"):
             return
         new = addresses.normalize(email or "")
@@ -36,5 +37,11 @@ class ResPartner(models.Model):
             if not users or addresses.normalize(partner.email or "") == new:
                 continue
             own_domains = set().union(*(c._mail_sync_excluded_domain_set() for c in users.company_ids))
-            if not new or addresses.domain_of(new) not in own_domains:
+            if new and addresses.domain_of(new) in own_domains:
+                continue
+            if users != self.env.user:
                 raise AccessError(_("Only an administrator can change the email of %(name)s.", name=partner.name))
+            if new and self.search_count([("email_normalized", "=", new), ("partner_share", "=", True)], limit=1):
+                raise AccessError(
+                    _("%(email)s is a contact's address: only an administrator can make it yours.", email=new)
+                )

@@ -112,18 +112,19 @@ class TestAttacks(MailSyncCase):
     def test_a_salesperson_cannot_make_a_clients_address_a_users(self):
         """Karen types the client's address as her own email (Preferences), or as
         Bob's (she manages contacts): every user's email counts as internal to the
-        sync, so this would silence the company's sync with the client."""
+        sync, so this would silence the company's sync with the client. Her own email
+        stays hers to change otherwise, as Odoo lets her."""
         self.env["res.partner"].create({"name": "CEO", "email": "ceo@client.test"})
         self.karen.groups_id |= self.env.ref("base.group_partner_manager")  # Odoo's default for new users
         attempts = (
             lambda: self.karen.with_user(self.karen).write({"email": "ceo@client.test"}),
-            lambda: self.karen.partner_id.with_user(self.karen).write({"email": "ceo@client.test"}),
-            lambda: self.bob.partner_id.with_user(self.karen).write({"email": "ceo@client.test"}),
+            lambda: self.karen.partner_id.with_user(self.karen).write({"email": "CEO <ceo@client.test>"}),
+            lambda: self.bob.partner_id.with_user(self.karen).write({"email": "karen.new@gmail.test"}),
         )
         for attempt in attempts:
             with self.assertRaises(AccessError):
                 attempt()
-        self.karen.with_user(self.karen).write({"email": "karen.acme@gmail.test", "signature": "K"})  # unchanged
+        self.karen.with_user(self.karen).write({"email": "karen.new@gmail.test", "signature": "K"})
         self.karen.with_user(self.karen).write({"email": "karen@acme.test"})  # the company's domain: free
         self.assertEqual(self.karen.email, "karen@acme.test")
         self.deliver(self.box, "INBOX", "ceo@client.test", self.box.email, "Order", "<ceo-9@client.test>")

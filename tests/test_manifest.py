@@ -11,7 +11,7 @@ import sys
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 ADDON = ROOT / "mail_lead_sync"
 # Odoo itself and the libraries of Odoo's own requirements.txt: an Odoo that runs has them.
-FROM_ODOO = {"odoo", "markupsafe", "werkzeug", "dateutil", "lxml"}
+FROM_ODOO = {"odoo", "markupsafe", "werkzeug", "dateutil", "lxml", "psycopg2"}
 
 
 def _name(requirement):

@@ -38,6 +38,14 @@ class MailSyncCase(TransactionCase):
             cls.env, login="karen", email="karen.acme@gmail.test", name="Karen", groups="sales_team.group_sale_salesman"
         )
 
+    @classmethod
+    def use_log_alias_domain(cls, name="crm.acme.test"):
+        """The company's alias domain, which the CRM's log address lives on."""
+        domain = cls.env["mail.alias.domain"].create({"name": name})
+        cls.env.company.alias_domain_id = domain
+        cls.env.ref("mail_lead_sync.mail_sync_log_alias").alias_domain_id = domain
+        return domain
+
     def setUp(self):
         super().setUp()
         self.box = self.connect(self.bob)

@@ -42,9 +42,7 @@ class TestForwardToCrm(MailSyncCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        domain = cls.env["mail.alias.domain"].create({"name": "crm.acme.test"})
-        cls.env.company.alias_domain_id = domain
-        cls.env.ref("mail_lead_sync.mail_sync_log_alias").alias_domain_id = domain
+        cls.use_log_alias_domain()
         cls.bob.mail_sync_log_token = "bobsecret1"
 
     def setUp(self):

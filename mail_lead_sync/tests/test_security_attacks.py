@@ -202,9 +202,7 @@ class TestLogAddressAttacks(MailSyncCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        domain = cls.env["mail.alias.domain"].create({"name": "crm.acme.test"})
-        cls.env.company.alias_domain_id = domain
-        cls.env.ref("mail_lead_sync.mail_sync_log_alias").alias_domain_id = domain
+        cls.use_log_alias_domain()
         cls.env["ir.config_parameter"].sudo().set_param("mail_lead_sync.log_authserv_id", "mx.acme.test")
 
     def test_an_unproven_mailbox_address_makes_no_forwarder(self):

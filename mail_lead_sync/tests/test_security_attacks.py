@@ -140,6 +140,16 @@ class TestAttacks(MailSyncCase):
         with self.assertRaises(UserError):
             boxes[1].action_send_verification_code()
 
+    def sync_html_from_dana(self, html, subject, message_id):
+        """An HTML email from Dana, an outside sender, synced: its body in the chatter."""
+        msg = email.message.EmailMessage(policy=email.policy.SMTP)
+        msg["From"], msg["To"], msg["Subject"] = "dana@client.test", self.box.email, subject
+        msg["Message-ID"], msg["Date"] = message_id, "Mon, 30 Nov 2026 10:00:00 +0000"
+        msg.set_content(html, subtype="html")
+        self.dovecot.append(self.box.email, "INBOX", msg.as_bytes())
+        self.box.action_sync_now()
+        return str(self.synced(self.dana).body)
+
     def test_outside_senders_html_runs_nothing(self):
         """Script, event handlers, javascript: links and forms of an outside sender's
         HTML email are taken out before the chatter shows it."""
@@ -148,13 +158,7 @@ class TestAttacks(MailSyncCase):
             "<a href='javascript:alert(3)'>click</a><form action='https://evil.test/'><input name=p></form>"
             "<iframe src='https://evil.test/'></iframe><svg onload='alert(4)'></svg>"
         )
-        msg = email.message.EmailMessage(policy=email.policy.SMTP)
-        msg["From"], msg["To"], msg["Subject"] = "dana@client.test", self.box.email, "<b onmouseover=x()>Hi</b>"
-        msg["Message-ID"], msg["Date"] = "<html-1@client.test>", "Mon, 30 Nov 2026 10:00:00 +0000"
-        msg.set_content(html, subtype="html")
-        self.dovecot.append(self.box.email, "INBOX", msg.as_bytes())
-        self.box.action_sync_now()
-        body = str(self.synced(self.dana).body)
+        body = self.sync_html_from_dana(html, "<b onmouseover=x()>Hi</b>", "<html-1@client.test>")
         self.assertIn("Hi", body)
         for bad in ("<script", "onclick", "onerror", "javascript:", "<form", "<iframe", "onload", "evil.test"):
             self.assertNotIn(bad, body)
@@ -168,13 +172,7 @@ class TestAttacks(MailSyncCase):
             "<table background='https://track.test/t.gif'><tr><td>Price</td></tr></table>"
             "<video poster='https://track.test/v.gif'></video> Thanks &amp; <b>bye</b>"
         )
-        msg = email.message.EmailMessage(policy=email.policy.SMTP)
-        msg["From"], msg["To"], msg["Subject"] = "dana@client.test", self.box.email, "Offer"
-        msg["Message-ID"], msg["Date"] = "<pixel-1@client.test>", "Mon, 30 Nov 2026 10:00:00 +0000"
-        msg.set_content(html, subtype="html")
-        self.dovecot.append(self.box.email, "INBOX", msg.as_bytes())
-        self.box.action_sync_now()
-        body = str(self.synced(self.dana).body)
+        body = self.sync_html_from_dana(html, "Offer", "<pixel-1@client.test>")
         self.assertNotIn("track.test", body)
         for kept in ("Offer", "Price", "Thanks &amp; <b>bye</b>", "[logo]", "color:red"):
             self.assertIn(kept, body)

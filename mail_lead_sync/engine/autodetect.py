@@ -90,7 +90,7 @@ class Detection:
     provider: Provider | None = None
     candidates: list = field(default_factory=list)
     found: Candidate | None = None
-    tried: list = field(default_factory=list)  # [(Candidate, plain-language error)]
+    tried: list = field(default_factory=list)  # [(Candidate, SyncError saying why not)]
 
     @property
     def login(self):
@@ -99,7 +99,8 @@ class Detection:
         return self.email
 
     def explain(self):
-        """Why nothing was found, in words a salesperson can act on."""
+        """Why nothing was found, in English words a salesperson can act on (the
+        addon says it in the user's language from ``tried``)."""
         if self.found:
             return ""
         if not self.tried:
@@ -286,7 +287,8 @@ class Detector:
         return list(dict.fromkeys(found))  # first source wins on duplicates
 
     def verify(self, candidate):
-        """None when an IMAP server answers there, else why not (in words)."""
+        """None when an IMAP server answers there, else why not (a :class:`~.errors.SyncError`,
+        whose ``str()`` says it in words)."""
         settings = ImapSettings(
             host=candidate.host, port=candidate.port, security=candidate.security, timeout=self.timeout,
             ssl_context=self.ssl_context, policy=self.policy,
@@ -294,16 +296,17 @@ class Detector:
         try:
             ImapMailbox(settings).probe()
         except errors.SyncError as exc:
-            return str(exc)
+            return exc
         return None
 
     def verify_smtp(self, candidate):
-        """None when an SMTP server answers there (EHLO, and TLS as announced), else why not."""
+        """None when an SMTP server answers there (EHLO, and TLS as announced), else why
+        not (a :class:`~.errors.SyncError`)."""
         where = f"{candidate.host}:{candidate.port}"
         try:
             address = self.policy.address(candidate.host)
         except errors.SyncError as exc:
-            return str(exc)
+            return exc
         context = self.ssl_context or ssl.create_default_context()
         try:
             if candidate.security == "ssl":
@@ -317,11 +320,11 @@ class Detector:
                     client.ehlo()
         except ssl.SSLError as exc:
             _logger.info("outgoing server %s: %s", where, exc)
-            return f"A secure connection with {where} could not be set up."
+            return errors.TlsFailed.of("smtp_tls_failed", str(exc), where=where)
         except (OSError, smtplib.SMTPException) as exc:
             # The server's own words (its banner, an error line) go to the log only.
             _logger.info("outgoing server %s: %s", where, exc)
-            return f"No outgoing mail server answered at {where}."
+            return errors.ConnectionFailed.of("smtp_no_answer", str(exc), where=where)
         return None
 
     def detect_smtp(self, email, provider=None):

@@ -166,10 +166,8 @@ class EwsMailbox:
         except Exception as exc:
             if self.untrusted_hosts:
                 hosts = ", ".join(self.untrusted_hosts)
-                raise errors.HostNeedsConfirmation(
-                    f"The Exchange server found for {addresses.domain_of(self.email)} is outside it: {hosts}. "
-                    "Your password will be sent there: connect only if your mail provider is this one.",
-                    self.untrusted_hosts,
+                raise errors.HostNeedsConfirmation.of(
+                    "ews_host_outside", self.untrusted_hosts, domain=addresses.domain_of(self.email), hosts=hosts
                 ) from exc
             raise self._translate(exc) from exc
         finally:
@@ -183,7 +181,7 @@ class EwsMailbox:
             return
         if host not in self.untrusted_hosts:
             self.untrusted_hosts.append(host)
-        raise errors.HostNeedsConfirmation(f"{host} is not confirmed.", [host])
+        raise errors.HostNeedsConfirmation.of("ews_host_unconfirmed", [host], host=host)
 
     def close(self):
         if self.account is not None:
@@ -195,27 +193,23 @@ class EwsMailbox:
         if isinstance(exc, errors.SyncError):
             return exc
         if isinstance(exc, ews_errors.UnauthorizedError):
-            return errors.AuthenticationFailed(
-                f"Exchange refused the login {self.username}: the user name or the password is wrong.", str(exc)
-            )
+            return errors.AuthenticationFailed.of("ews_login_refused", str(exc), login=self.username)
         if isinstance(exc, ews_errors.AutoDiscoverFailed):
             domain = self.email.rpartition("@")[2]
-            return errors.HostNotFound(
-                f"No Exchange server was found for {domain} by Autodiscover: enter the server's address.", str(exc)
-            )
+            return errors.HostNotFound.of("ews_autodiscover_failed", str(exc), domain=domain)
         if isinstance(exc, ews_errors.ErrorServerBusy):
-            return errors.ServerError("Exchange is busy: the sync goes on later.", str(exc))
+            return errors.ServerError.of("ews_busy", str(exc))
         if isinstance(exc, ews_errors.TransportError):
             text = str(exc)
             if "CERTIFICATE_VERIFY_FAILED" in text or "SSLError" in text:
-                return errors.TlsFailed(f"The certificate of {where} could not be verified.", text)
+                return errors.TlsFailed.of("ews_untrusted_certificate", text, where=where)
             if "timed out" in text.lower():
-                return errors.ConnectTimeout(f"{where} did not answer in time.", text)
-            return errors.ConnectionFailed(f"No Exchange server answered at {where}.", text)
+                return errors.ConnectTimeout.of("ews_timeout", text, where=where)
+            return errors.ConnectionFailed.of("ews_no_answer", text, where=where)
         if isinstance(exc, (requests.RequestException, OSError)):
-            return errors.ConnectionFailed(f"No Exchange server answered at {where}.", str(exc))
+            return errors.ConnectionFailed.of("ews_no_answer", str(exc), where=where)
         if isinstance(exc, ews_errors.EWSError):
-            return errors.ServerError(f"Exchange at {where} answered with an error.", str(exc))
+            return errors.ServerError.of("ews_error", str(exc), where=where)
         return exc
 
     def _call(self, method, *args, **kwargs):
@@ -273,7 +267,7 @@ class EwsMailbox:
                 changes, new_state, last = self._call(self._page, ews_folder, state, batch_size)
             except ews_errors.ErrorInvalidSyncStateData as exc:
                 if not state or reset:
-                    raise errors.ServerError("Exchange refused to list this folder.", str(exc)) from exc
+                    raise errors.ServerError.of("ews_folder_refused", str(exc)) from exc
                 # The server forgot the state: read the folder again; Message-IDs keep
                 # anything from being posted twice.
                 state, reset = "", True

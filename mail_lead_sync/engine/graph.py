@@ -111,7 +111,7 @@ class GraphMailbox:
         # A first call that proves the token works, as an IMAP login would.
         response = self._get(f"{self.base_url}/me/mailFolders/inbox?$select=id")
         if response.status_code != 200:
-            raise errors.ServerError(f"Microsoft 365 answered {response.status_code}.", response.text[:300])
+            raise errors.ServerError.of("graph_status", response.text[:300], status=response.status_code)
         return list(FOLDERS)
 
     def is_unchanged(self, folder, cursor):
@@ -126,20 +126,17 @@ class GraphMailbox:
             try:
                 response = self.session.request(method, url, headers=headers, data=data, timeout=self.timeout)
             except requests.RequestException as exc:
-                raise errors.ConnectionFailed("Microsoft 365 could not be reached: try again later.", str(exc)) from exc
+                raise errors.ConnectionFailed.of("graph_unreachable", str(exc)) from exc
             if response.status_code == 429 or response.status_code == 503:
                 wait = float(response.headers.get("Retry-After") or 5)
                 if wait > self.max_wait:
-                    raise errors.ServerError("Microsoft 365 asked to slow down: the sync goes on later.", response.text)
+                    raise errors.ServerError.of("graph_slow_down", response.text)
                 time.sleep(wait)
                 continue
             if response.status_code == 401:
-                raise errors.TokenRejected(
-                    "Microsoft refused the access granted to this mailbox (expired or revoked): reconnect it.",
-                    response.text[:300],
-                )
+                raise errors.TokenRejected.of("oauth_token_rejected", response.text[:300], provider="Microsoft")
             return response
-        raise errors.ServerError("Microsoft 365 kept asking to slow down: the sync goes on later.", "")
+        raise errors.ServerError.of("graph_still_slow_down")
 
     def _start_url(self, folder, since):
         url = f"{self.base_url}/me/mailFolders/{folder.name}/messages/delta?$select={SELECT}"
@@ -167,7 +164,7 @@ class GraphMailbox:
                 url, reset = self._start_url(folder, since), True
                 continue
             if response.status_code != 200:
-                raise errors.ServerError(f"Microsoft 365 answered {response.status_code}.", response.text[:300])
+                raise errors.ServerError.of("graph_status", response.text[:300], status=response.status_code)
             body = response.json()
             batch = Batch(folder, reset=reset)
             reset = False
@@ -193,7 +190,7 @@ class GraphMailbox:
             "POST", f"{self.base_url}/me/sendMail", headers={"Content-Type": "text/plain"}, data=base64.b64encode(raw)
         )
         if response.status_code != 202:
-            raise errors.ServerError(f"Microsoft 365 did not send it ({response.status_code}).", response.text[:300])
+            raise errors.ServerError.of("graph_not_sent", response.text[:300], status=response.status_code)
 
     def fetch_bodies(self, folder, keys):
         """Yield ``(id, MIME bytes or None)``, like the IMAP reader."""
@@ -206,5 +203,5 @@ class GraphMailbox:
         if response.status_code == 404:
             return None
         if response.status_code != 200:
-            raise errors.ServerError(f"Microsoft 365 answered {response.status_code}.", response.text[:300])
+            raise errors.ServerError.of("graph_status", response.text[:300], status=response.status_code)
         return response.content

@@ -63,67 +63,31 @@ def _translate(exc, settings):
         return exc
     if isinstance(exc, socket.gaierror):
         if exc.errno in _NAME_UNKNOWN:
-            return errors.HostNotFound(
-                f"No mail server named {settings.host} was found: check the server name.", str(exc)
-            )
-        return errors.ConnectionFailed(
-            f"The server name {settings.host} could not be looked up (no answer from DNS): "
-            "check the network, or try again later.",
-            str(exc),
-        )
+            return errors.HostNotFound.of("mail_host_not_found", str(exc), host=settings.host)
+        return errors.ConnectionFailed.of("dns_no_answer", str(exc), host=settings.host)
     if isinstance(exc, (TimeoutError, socket.timeout)):
-        return errors.ConnectTimeout(
-            f"No server answered at {where} within {settings.timeout:g} seconds: "
-            "check the server name and port, or try again later.",
-            str(exc),
-        )
+        return errors.ConnectTimeout.of("imap_timeout", str(exc), where=where, seconds=f"{settings.timeout:g}")
     if isinstance(exc, ssl.SSLCertVerificationError):
-        return errors.TlsFailed(
-            f"The server at {where} presented a certificate that cannot be trusted "
-            f"({exc.verify_message}): check the server name.",
-            str(exc),
-        )
+        return errors.TlsFailed.of("imap_untrusted_certificate", str(exc), where=where, reason=exc.verify_message)
     if isinstance(exc, ssl.SSLError):
-        return errors.TlsFailed(
-            f"A secure connection with {where} could not be set up: check the security setting "
-            "(SSL/TLS on port 993, STARTTLS on port 143).",
-            str(exc),
-        )
+        return errors.TlsFailed.of("imap_tls_failed", str(exc), where=where)
     if isinstance(exc, ConnectionRefusedError):
-        return errors.ConnectionFailed(f"Nothing answers at {where}: check the server name and port.", str(exc))
+        return errors.ConnectionFailed.of("imap_refused", str(exc), where=where)
     if isinstance(exc, OSError):
-        return errors.ConnectionFailed(
-            f"The connection to {where} failed: check the server name and port, or try again later.", str(exc)
-        )
+        return errors.ConnectionFailed.of("imap_connection_failed", str(exc), where=where)
     if isinstance(exc, LoginError):
         text = str(exc)
         words = " ".join(re.findall(r"[a-z0-9]+", text.lower()))
         if any(hint in words for hint in _IMAP_DISABLED_HINTS):
-            return errors.ImapDisabled(
-                f"IMAP access is disabled for {settings.login}: turn IMAP on in the mailbox's settings, "
-                "then try again.",
-                text,
-            )
+            return errors.ImapDisabled.of("imap_disabled", text, login=settings.login)
         if settings.access_token:
-            return errors.TokenRejected(
-                f"The mail provider refused the access granted for {settings.login} (expired or revoked): "
-                "reconnect the mailbox.",
-                text,
-            )
-        return errors.AuthenticationFailed(
-            f"The server refused the login {settings.login}: the password is wrong (if the account uses "
-            "2-step verification, use an app password or the provider's connect button).",
-            text,
-        )
+            return errors.TokenRejected.of("imap_token_rejected", text, login=settings.login)
+        return errors.AuthenticationFailed.of("imap_login_refused", text, login=settings.login)
     if isinstance(exc, IMAPClientError):
         # The server's own words stay in the log: they may be anything (another
         # service's banner, a page of text) and are no help to a salesperson.
         _logger.info("IMAP server %s answered: %s", where, exc)
-        return errors.ServerError(
-            f"The server at {where} did not answer as an IMAP mail server: check the server name, "
-            "port and security setting.",
-            str(exc),
-        )
+        return errors.ServerError.of("imap_not_imap", str(exc), where=where)
     return None
 
 
@@ -136,10 +100,8 @@ MAX_LITERAL = 200 * 1024 * 1024
 class _BoundedLiterals:
     def read(self, size):
         if size > MAX_LITERAL:
-            raise errors.ServerError(
-                f"The server at {self.host}:{self.port} sent an item of {size} bytes, more than any email: "
-                "check the server name.",
-                f"literal of {size} bytes refused",
+            raise errors.ServerError.of(
+                "imap_item_too_large", f"literal of {size} bytes refused", where=f"{self.host}:{self.port}", size=size
             )
         return super().read(size)
 
@@ -366,7 +328,7 @@ class ImapMailbox:
         owner sends (plain IMAP servers keep nothing of what SMTP submitted)."""
         sent = next((f for f in self.sync_folders() if f.role in ("sent", "all")), None)
         if sent is None:
-            raise errors.ServerError("This mailbox has no Sent folder to keep a copy in.", "")
+            raise errors.ServerError.of("no_sent_folder")
         self._call(self.client.append, sent.name, raw, flags=(imapclient.SEEN,), msg_time=date)
         return sent.name
 

@@ -44,10 +44,7 @@ def host_name(value):
         ascii_host = ""
     labels = ascii_host.split(".")
     if not ascii_host or len(ascii_host) > 253 or not all(_LABEL.match(label) for label in labels):
-        raise errors.HostRefused(
-            f"“{value}” is not a server name: enter only the name, such as mail.example.com "
-            "(no https://, port or path)."
-        )
+        raise errors.HostRefused.of("not_a_host_name", value=value)
     return ascii_host
 
 
@@ -73,10 +70,6 @@ def is_public(address):
         if candidate in METADATA_ADDRESSES or not candidate.is_global or candidate.is_multicast:
             return False
     return True
-
-
-def _not_found(name):
-    return f"No server named {name} was found: check the server name."
 
 
 def system_lookup(host):
@@ -107,23 +100,14 @@ class HostPolicy:
                 found = list(self.lookup(name))
             except socket.gaierror as exc:
                 if exc.errno in _NAME_UNKNOWN:
-                    raise errors.HostNotFound(_not_found(name), str(exc)) from exc
-                raise errors.ConnectionFailed(
-                    f"The server name {name} could not be looked up (no answer from DNS): "
-                    "check the network, or try again later.",
-                    str(exc),
-                ) from exc
+                    raise errors.HostNotFound.of("host_not_found", str(exc), host=name) from exc
+                raise errors.ConnectionFailed.of("dns_no_answer", str(exc), host=name) from exc
             except (OSError, UnicodeError) as exc:
-                raise errors.HostNotFound(_not_found(name), str(exc)) from exc
+                raise errors.HostNotFound.of("host_not_found", str(exc), host=name) from exc
         if not found:
-            raise errors.HostNotFound(_not_found(name))
+            raise errors.HostNotFound.of("host_not_found", host=name)
         if not self.allow_private and not all(is_public(a) for a in found):
-            raise errors.HostRefused(
-                f"{name} is on a private or local network (or is a cloud's internal service): "
-                "only mail servers on the internet can be used. An administrator can allow private "
-                "servers in Settings.",
-                f"{name} -> {', '.join(found)}",
-            )
+            raise errors.HostRefused.of("private_host", f"{name} -> {', '.join(found)}", host=name)
         return found
 
     def address(self, host):

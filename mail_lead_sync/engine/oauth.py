@@ -105,9 +105,7 @@ def authorization_url(provider, client_id, redirect_uri, state, login_hint=""):
 
 
 def _refused(provider, detail):
-    return errors.TokenRejected(
-        f"{provider.name} refused the access granted to this mailbox (expired or revoked): reconnect it.", detail
-    )
+    return errors.TokenRejected.of("oauth_token_rejected", detail, provider=provider.name)
 
 
 def exchange_code(provider, client_id, client_secret, code, redirect_uri, token_uri=None, timeout=30):
@@ -125,7 +123,7 @@ def exchange_code(provider, client_id, client_secret, code, redirect_uri, token_
             timeout=timeout,
         )
     except requests.RequestException as exc:
-        raise errors.ConnectionFailed(f"{provider.name} could not be reached to finish the sign-in.", str(exc)) from exc
+        raise errors.ConnectionFailed.of("oauth_unreachable_sign_in", str(exc), provider=provider.name) from exc
     body = response.json() if response.headers.get("Content-Type", "").startswith("application/json") else {}
     if response.status_code != 200 or "access_token" not in body:
         raise _refused(provider, f"{response.status_code} {body or response.text[:200]}")
@@ -152,7 +150,7 @@ def refresh(provider, client_id, client_secret, refresh_token, token_uri=None):
     except google.auth.exceptions.RefreshError as exc:
         raise _refused(provider, str(exc)) from exc
     except google.auth.exceptions.TransportError as exc:
-        raise errors.ConnectionFailed(f"{provider.name} could not be reached to renew the access.", str(exc)) from exc
+        raise errors.ConnectionFailed.of("oauth_unreachable_renew", str(exc), provider=provider.name) from exc
     expiry = credentials.expiry.replace(tzinfo=datetime.timezone.utc) if credentials.expiry else None
     return Grant(credentials.token, expiry or datetime.datetime.now(datetime.timezone.utc), refresh_token)
 
@@ -192,11 +190,9 @@ class MicrosoftApp:
                 token_cache=msal.TokenCache(),  # tokens live in the mailbox, not in msal's memory
             )
         except ValueError as exc:  # msal's words for a wrong tenant or an unreachable authority
-            raise errors.ConnectionFailed(
-                "Microsoft's sign-in service did not answer for this tenant: check the tenant in Settings.", str(exc)
-            ) from exc
+            raise errors.ConnectionFailed.of("microsoft_bad_tenant", str(exc)) from exc
         except requests.RequestException as exc:
-            raise errors.ConnectionFailed("Microsoft's sign-in service could not be reached.", str(exc)) from exc
+            raise errors.ConnectionFailed.of("microsoft_unreachable", str(exc)) from exc
 
     def start_sign_in(self, redirect_uri, state, login_hint=""):
         """The URL to send the user to, and the flow to keep (server side: it holds
@@ -214,9 +210,10 @@ class MicrosoftApp:
 
     def _grant(self, result, refresh_token=""):
         if "access_token" not in result:
-            raise errors.TokenRejected(
-                "Microsoft refused the access granted to this mailbox (expired or revoked): reconnect it.",
+            raise errors.TokenRejected.of(
+                "oauth_token_rejected",
                 f"{result.get('error')}: {result.get('error_description', '')[:300]}",
+                provider="Microsoft",
             )
         return Grant(
             result["access_token"],
@@ -233,14 +230,14 @@ class MicrosoftApp:
         try:
             result = self._msal().acquire_token_by_auth_code_flow(flow, params)
         except (ValueError, RuntimeError) as exc:  # msal: state or nonce mismatch, or a flow used twice
-            raise errors.TokenRejected("This Microsoft sign-in is not valid any more: start again.", str(exc)) from exc
+            raise errors.TokenRejected.of("microsoft_sign_in_expired", str(exc)) from exc
         except requests.RequestException as exc:
-            raise errors.ConnectionFailed("Microsoft could not be reached to finish the sign-in.", str(exc)) from exc
+            raise errors.ConnectionFailed.of("oauth_unreachable_sign_in", str(exc), provider="Microsoft") from exc
         return self._grant(result)
 
     def refresh(self, refresh_token):
         try:
             result = self._msal().acquire_token_by_refresh_token(refresh_token, list(MICROSOFT_SCOPES))
         except requests.RequestException as exc:
-            raise errors.ConnectionFailed("Microsoft could not be reached to renew the access.", str(exc)) from exc
+            raise errors.ConnectionFailed.of("oauth_unreachable_renew", str(exc), provider="Microsoft") from exc
         return self._grant(result, refresh_token)

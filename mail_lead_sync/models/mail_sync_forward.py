@@ -151,7 +151,7 @@ class MailSyncForward(models.Model):
             if found is None:  # the log address was in Bcc (or To) of the user's own email
                 found = forward.Forwarded(parse_message(raw, keep_attachment_content=True), "bcc")
         except MalformedMessage as exc:
-            return None, {"note": str(exc)}
+            return None, {"note": self.env._("This email could not be read (%(reason)s).", reason=exc)}
         original = found.original
         log_addresses = self._log_addresses()
         personal, _plain = self._personal_log_pattern()

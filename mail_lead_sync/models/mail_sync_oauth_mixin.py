@@ -164,7 +164,7 @@ class MailSyncOAuthMixin(models.AbstractModel):
     def _oauth_finish_microsoft(self, params):
         flow = self.sudo().oauth_flow
         if not flow:
-            raise errors.TokenRejected(_("This Microsoft sign-in is not valid any more: start again."), "no flow")
+            raise errors.TokenRejected.of("microsoft_sign_in_expired", "no flow")
         self.sudo().oauth_flow = False  # single use, whatever happens next
         grant = self._microsoft_app().finish_sign_in(flow, params)
         self.write({"provider": "microsoft", "state": "new" if not self.last_sync_date else "ok", "last_error": False})

@@ -16,6 +16,7 @@ if __name__.startswith("odoo.addons."):
         test_sending,
         test_settings,
         test_sync,
+        test_translations,
         test_ui,
         test_wizard,
     )

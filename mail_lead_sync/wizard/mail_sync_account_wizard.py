@@ -5,6 +5,7 @@ from ..engine import addresses, errors
 from ..engine.autodetect import Detector, known_provider_host, within_domain
 from ..engine.mailbox import MailboxSettings, open_mailbox
 from ..engine.netguard import host_name
+from ..i18n_words import error_words
 
 
 class MailSyncAccountWizard(models.TransientModel):
@@ -95,7 +96,7 @@ class MailSyncAccountWizard(models.TransientModel):
                 provider_name=provider.name if provider else False,
                 host=f"imap.{addresses.domain_of(email)}",
                 login=email,
-                message=detection.explain(),
+                message=self._nothing_found(detection),
             )
         found = detection.found
         values = {
@@ -198,9 +199,9 @@ class MailSyncAccountWizard(models.TransientModel):
             with open_mailbox(settings) as box:
                 box.sync_folders()
         except errors.HostNeedsConfirmation as exc:
-            return self._reopen(step="confirm", confirm_hosts=", ".join(exc.hosts), message=str(exc))
+            return self._reopen(step="confirm", confirm_hosts=", ".join(exc.hosts), message=error_words(self.env, exc))
         except errors.SyncError as exc:
-            return self._reopen(step="manual", message=str(exc))
+            return self._reopen(step="manual", message=error_words(self.env, exc))
         account = self.env["mail.sync.account"].create(
             {
                 "email": email,
@@ -236,4 +237,17 @@ class MailSyncAccountWizard(models.TransientModel):
                 "create an app password in its security settings and use it here.",
                 provider=self.provider_name,
             )
-        return str(exc)
+        return error_words(self.env, exc)
+
+    def _nothing_found(self, detection):
+        """Why no server was found (``detection.explain()``), in the user's language."""
+        if not detection.tried:
+            return _(
+                "No mail server could be found for %(domain)s: enter its settings.",
+                domain=addresses.domain_of(detection.email),
+            )
+        lines = [
+            f"- {candidate.host}:{candidate.port} ({candidate.security}): {error_words(self.env, error)}"
+            for candidate, error in detection.tried
+        ]
+        return "\n".join([_("No mail server answered. Tried:"), *lines, _("Enter the server settings by hand.")])

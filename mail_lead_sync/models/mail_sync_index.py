@@ -1,12 +1,11 @@
-from odoo import _, api, fields, models
+from odoo import _, fields, models
 from odoo.exceptions import UserError
-
-from ..pipeline.retro import RetroLinker
 
 
 class MailSyncIndex(models.Model):
     """The header index: one row per email per mailbox, enough to match it again
-    later (participants, thread) without reading the mailbox. Written in bulk."""
+    later (participants, thread) without reading the mailbox. Written in bulk, in
+    SQL, by ``pipeline/index.py``."""
 
     _name = "mail.sync.index"
     _description = "Indexed email header"
@@ -73,10 +72,3 @@ class MailSyncIndex(models.Model):
             )._reject_and_remove()
         self.sudo().write({"state": "skipped", "reason": "deleted by its owner"})
         return True
-
-    # -- retroactive linking ---------------------------------------------------
-    @api.model
-    def _cron_link_new_addresses(self, chunk=200, time_budget=240):
-        """Post the past emails of addresses new on a contact or lead (the queue
-        of ``mail.sync.pending.address``), found in this index by address."""
-        RetroLinker(self.env).run(chunk=chunk, time_budget=time_budget)

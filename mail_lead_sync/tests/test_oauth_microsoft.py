@@ -112,7 +112,7 @@ class TestMicrosoftSignIn(HttpCase):
 
         # A contact added later gets its past mail, fetched from Graph by id.
         someone = self.env["res.partner"].create({"name": "Someone", "email": "someone@else.test"})
-        self.env["mail.sync.index"]._cron_link_new_addresses()
+        self.env["mail.sync.pending.address"]._cron_link_new_addresses()
         self.assertEqual(self._chatter(someone).mapped("subject"), ["Unrelated"])
 
         # The user removes the app in their Microsoft account; the access token expires.

@@ -90,7 +90,7 @@ class TestAttacks(MailSyncCase):
         self.deliver(self.box, "INBOX", "ceo@client.test", self.box.email, "Our secret price", "<ceo-1@client.test>")
         self.box.action_sync_now()
         pat.partner_id.with_user(pat).sudo().write({"email": "ceo@client.test"})  # as /my/account
-        self.env["mail.sync.index"]._cron_link_new_addresses()
+        self.env["mail.sync.pending.address"]._cron_link_new_addresses()
         self.deliver(self.box, "INBOX", "ceo@client.test", self.box.email, "Second secret", "<ceo-2@client.test>")
         self.box.action_sync_now()
         # Nor is she the author of the client's emails (Odoo lets authors read theirs).

@@ -82,13 +82,13 @@ class TestCompanyScope(MailSyncCase):
         fished = Partner.create({"name": "N", "email": "newbie@client.test"})
         fished |= Partner.create({"name": "N", "email": "newbie@client.test", "company_id": self.beta.id})
         self.assertEqual((fished[0].company_id, fished[1].company_id), (self.env["res.company"], self.beta))
-        self.env["mail.sync.index"]._cron_link_new_addresses()
+        self.env["mail.sync.pending.address"]._cron_link_new_addresses()
         self.assertFalse(self.seen_by(self.zoe, fished[0]) | self.seen_by(self.zoe, fished[1]))
         # Not even read from Acme's mailboxes.
         self.assertEqual(RetroLinker(self.env).reachable_addresses(["newbie@client.test"]), {})
         # An Acme contact with the address gets it.
         mine = self.env["res.partner"].create({"name": "N", "email": "newbie@client.test", "company_id": self.acme.id})
-        self.env["mail.sync.index"]._cron_link_new_addresses()
+        self.env["mail.sync.pending.address"]._cron_link_new_addresses()
         self.assertEqual(self.synced(mine).mapped("subject"), ["Acme only"])
 
     def test_threads_do_not_cross_companies(self):

@@ -120,7 +120,7 @@ class TestSync(MailSyncCase):
         partner.email = "Newcomer <NEWCOMER@client.test>"
         self.assertIn("newcomer@client.test", self.env["mail.sync.pending.address"].sudo().search([]).mapped("address"))
         self.env["res.partner"].create([{"name": f"P{n}", "email": f"p{n}@client.test"} for n in range(3)])
-        self.env["mail.sync.index"]._cron_link_new_addresses(chunk=2)  # the queue takes several chunks
+        self.env["mail.sync.pending.address"]._cron_link_new_addresses(chunk=2)  # the queue takes several chunks
         self.assertEqual(self.synced(partner).mapped("subject"), ["Hello"])
         self.assertFalse(self.env["mail.sync.pending.address"].sudo().search([]))
 

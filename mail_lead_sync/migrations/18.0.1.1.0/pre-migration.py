@@ -1,7 +1,10 @@
 """The header index was the model ``mail.sync.message`` (table mail_sync_message);
 it is ``mail.sync.index`` now. Its rows, and everything Odoo keeps about the model
 (fields, XML ids, access rights, record rule, the cron's model), move to the new
-name before the module loads, as openupgradelib's ``rename_models`` does."""
+name before the module loads, as openupgradelib's ``rename_models`` does. The cron
+that links past emails to new addresses belongs to the queue of those addresses
+(``mail.sync.pending.address``) now; its record is not updated (noupdate), so it is
+moved here."""
 
 OLD_MODEL, NEW_MODEL = "mail.sync.message", "mail.sync.index"
 OLD_TABLE, NEW_TABLE = "mail_sync_message", "mail_sync_index"
@@ -55,4 +58,10 @@ def migrate(cr, version):
         """UPDATE ir_model_data SET name = replace(name, %s, %s)
             WHERE name LIKE %s AND module = 'mail_lead_sync'""",
         [OLD_TABLE, NEW_TABLE, "%" + OLD_TABLE + "%"],
+    )
+    cr.execute(
+        """UPDATE ir_act_server s SET model_id = m.id, model_name = m.model
+             FROM ir_cron c, ir_model_data d, ir_model m
+            WHERE d.module = 'mail_lead_sync' AND d.name = 'ir_cron_mail_sync_link' AND d.model = 'ir.cron'
+              AND c.id = d.res_id AND s.id = c.ir_actions_server_id AND m.model = 'mail.sync.pending.address'"""
     )

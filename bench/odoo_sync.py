@@ -133,7 +133,7 @@ def main():
             partner = env["res.partner"].create({"name": "Latecomer", "email": late})
             cr.commit()
             started = time.perf_counter()
-            env["mail.sync.message"]._cron_link_new_addresses()
+            env["mail.sync.pending.address"]._cron_link_new_addresses()
             retro_s = time.perf_counter() - started
             retro = env["mail.message"].search_count([("model", "=", "res.partner"), ("res_id", "=", partner.id),
                                                       ("message_type", "=", "email")])  # fmt: skip

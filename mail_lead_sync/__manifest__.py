@@ -2,7 +2,7 @@
     "name": "Mail Lead Sync",
     "summary": "Every email with a contact or lead in its chatter: sync your Google, Microsoft 365, "
     "Exchange or IMAP mailbox into the CRM, history included",
-    "version": "18.0.1.0.0",
+    "version": "18.0.1.1.0",
     "category": "Sales/CRM",
     "license": "LGPL-3",
     "author": "mail_lead_sync developers",

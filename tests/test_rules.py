@@ -1,4 +1,4 @@
-"""The rules of DESIGN.md, row by row. Each test names the rule it pins down."""
+"""The sync rules (docs/sync-rules.md), row by row. Each test names the rule it pins down."""
 
 import pytest
 

@@ -1,4 +1,4 @@
-"""DESIGN.md's sync rules as pure functions: internal, trackable, targets, thread.
+"""The sync rules (docs/sync-rules.md) as pure functions: internal, trackable, targets, thread.
 
 Records are opaque to this module: whatever hashable value the caller uses to name
 a contact or a lead (the Odoo layer passes ``(model, id)`` pairs).
@@ -155,7 +155,7 @@ class Decision:
 
 
 def decide(record, rules, records_by_address, links_by_message_id, owner_addresses=frozenset(), skip_noise=True):
-    """Apply the rules of DESIGN.md to one message, in their order."""
+    """Apply the sync rules (docs/sync-rules.md) to one message, in their order."""
     if not record.participants(include_bcc=True):
         return Decision({}, "no parsable participant")
     if any(rules.is_never(a) for a in record.participants(include_bcc=True)):

@@ -1,5 +1,5 @@
-# The mailbox inherits the mixin: Odoo builds models in import order.
-from . import mail_sync_oauth_mixin
+# The mailbox inherits the mixins: Odoo builds models in import order.
+from . import mail_sync_connection_mixin, mail_sync_oauth_mixin, mail_sync_sending_mixin
 
 # isort: split
 from . import (
@@ -10,8 +10,8 @@ from . import (
     mail_sync_account,
     mail_sync_folder,
     mail_sync_forward,
+    mail_sync_index,
     mail_sync_link,
-    mail_sync_message,
     mail_sync_never,
     mail_sync_pending_address,
     mail_thread,

@@ -1,14 +1,15 @@
-import base64
 import logging
 import re
 
-from odoo import Command, _, api, fields, models
+from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError
-from odoo.tools import html_sanitize, plaintext2html
+from odoo.tools import plaintext2html
 
 from ..engine import addresses, forward
 from ..engine.message import MalformedMessage, parse_message
-from .mail_sync_message import _without_remote_content
+from ..pipeline import bodies
+from ..pipeline.matching import MatchContext, Matcher
+from ..pipeline.posting import Poster
 
 _logger = logging.getLogger(__name__)
 
@@ -166,7 +167,7 @@ class MailSyncForward(models.Model):
         if original.message_id_synthesized:
             original.message_id = self._synced_message_id(original, user) or original.message_id
         body = (
-            _without_remote_content(html_sanitize(original.body_html), _("[remote image not loaded]"))
+            bodies.safe_html(self.env, original.body_html)
             if original.body_html
             else plaintext2html(original.body_text or "")
         )
@@ -179,12 +180,7 @@ class MailSyncForward(models.Model):
             "participants": ", ".join(original.participants(include_bcc=True)),
             "how": found.how,
             "note": " ".join(found.notes) or False,
-            "original_attachment_ids": [
-                Command.create(
-                    {"name": att.name, "datas": base64.b64encode(att.content or b""), "mimetype": att.content_type}
-                )
-                for att in original.attachments
-            ],
+            "original_attachment_ids": bodies.attachment_commands(bodies.email_files(original.attachments)),
         }
 
     @api.model
@@ -200,9 +196,9 @@ class MailSyncForward(models.Model):
         show it, and post under it."""
         if not original.sender or not original.date:
             return None
-        self.env["mail.sync.message"].flush_model()
+        self.env["mail.sync.index"].flush_model()
         self.env.cr.execute(
-            """SELECT m.message_id FROM mail_sync_message m JOIN mail_sync_account a ON a.id = m.account_id
+            """SELECT m.message_id FROM mail_sync_index m JOIN mail_sync_account a ON a.id = m.account_id
                 WHERE a.user_id = %s AND m.from_address = %s AND m.subject = %s
                   AND m.date BETWEEN %s::timestamp - interval '1 day' AND %s::timestamp + interval '1 day'
                 ORDER BY m.id LIMIT 1""",
@@ -215,14 +211,15 @@ class MailSyncForward(models.Model):
     def _post_original(self, record):
         """Post the original by the sync's rules; without a match it waits to be assigned."""
         self.ensure_one()
-        Message = self.env["mail.sync.message"].sudo()
-        context = Message._forward_context(self.user_id)
-        [decision] = Message._decide([record], self.company_id, context)
+        env = self.sudo().env
+        match = MatchContext.for_forward(self.user_id, self.company_id)
+        poster = Poster(env, match)
+        [decision] = Matcher(env, match).decide([record])
         if decision.posted:
-            Message._post(None, [(0, record, decision)], context)
+            poster.post([(0, record, decision)])
             self.state = "posted"
         else:
-            present = Message._already_present([record.message_id])
+            present = poster.already_present([record.message_id])
             if present:
                 self.write({"state": "posted", "note": _("Already on its records.")})
 
@@ -254,35 +251,25 @@ class MailSyncForward(models.Model):
         if self.state == "posted":
             raise UserError(_("This email was already posted."))
         target.check_access("write")
-        Message = self.env["mail.sync.message"].sudo()
-        if (self.message_id, target._name, target.id) not in Message._already_present([self.message_id]):
-            author = Message._authors({self.email_from} if self.email_from else set(), self.company_id)
-            message = target.sudo()._message_create(
-                [
-                    {
-                        "model": target._name,
-                        "res_id": target.id,
-                        "message_type": "email",
-                        "subtype_id": self.env["ir.model.data"]._xmlid_to_res_id("mail.mt_comment"),
-                        "author_id": author.get(self.email_from) or False,
-                        "email_from": self.email_from,
-                        "subject": self.subject,
-                        "body": self.body + Message._why_html(
-                            _("Assigned by %(user)s from a forwarded email", user=self.env.user.name)
-                        ),
-                        "date": self.date or fields.Datetime.now(),
-                        "message_id": self.message_id,
-                        "attachment_ids": [Command.create({"name": a.name, "datas": a.datas, "mimetype": a.mimetype,
-                                                           "res_model": target._name, "res_id": target.id})
-                                           for a in self.original_attachment_ids],
-                    }
-                ]
-            )  # fmt: skip
-            self.env["mail.sync.link"].sudo().create(
-                {"message_id": self.message_id, "res_model": target._name, "res_id": target.id,
-                 "address": self.email_from, "reason": "manual", "mail_message_id": message.id,
-                 "why": _("Assigned by %(user)s", user=self.env.user.name)}
-            )  # fmt: skip
+        poster = Poster(self.env, MatchContext.for_forward(self.user_id, self.company_id))
+        if (self.message_id, target._name, target.id) not in poster.already_present([self.message_id]):
+            author = poster.authors({self.email_from} if self.email_from else set())
+            files = [(a.name, a.datas, a.mimetype) for a in self.original_attachment_ids]
+            values = {
+                "model": target._name,
+                "res_id": target.id,
+                "author_id": author.get(self.email_from) or False,
+                "email_from": self.email_from,
+                "subject": self.subject,
+                "body": self.body
+                + bodies.why_html(_("Assigned by %(user)s from a forwarded email", user=self.env.user.name)),
+                "date": self.date or fields.Datetime.now(),
+                "message_id": self.message_id,
+                "attachment_ids": bodies.attachment_commands(files, target._name, target.id),
+            }
+            link = {"address": self.email_from, "reason": "manual",
+                    "why": _("Assigned by %(user)s", user=self.env.user.name)}  # fmt: skip
+            poster.create_messages([(values, link)])
         if add_address and self.email_from:
             field = "email_from" if target._name == "crm.lead" else "email"
             if not target[field]:

@@ -68,7 +68,7 @@ class MailSyncNever(models.Model):
         self.env.cr.execute(
             """
             SELECT DISTINCT l.id FROM mail_sync_link l
-              JOIN mail_sync_message m ON m.message_id = l.message_id
+              JOIN mail_sync_index m ON m.message_id = l.message_id
               JOIN mail_sync_account a ON a.id = m.account_id
              WHERE l.state = 'linked' AND l.mail_message_id IS NOT NULL AND a.company_id = %(company)s
                AND (%(user)s IS NULL OR (a.user_id = %(user)s AND l.account_id = a.id))
@@ -83,7 +83,7 @@ class MailSyncNever(models.Model):
     def _mark_index(self, links):
         # Only the index of the mailboxes that posted these links: the same email in
         # another user's (or company's) mailbox is theirs, and stays as it is.
-        self.env["mail.sync.message"].sudo().search(
+        self.env["mail.sync.index"].sudo().search(
             [
                 ("message_id", "in", links.mapped("message_id")),
                 ("account_id", "in", links.account_id.ids),

@@ -1,9 +1,11 @@
 from odoo import api, fields, models
 
+from ..pipeline.retro import RetroLinker
+
 
 class MailSyncPendingAddress(models.Model):
     """Addresses new on a contact or lead, waiting for their past mail to be
-    linked from the header index (no mailbox rescan)."""
+    linked from the header index (no mailbox rescan, see ``pipeline/retro.py``)."""
 
     _name = "mail.sync.pending.address"
     _description = "New contact address to link past emails to"
@@ -20,3 +22,9 @@ class MailSyncPendingAddress(models.Model):
         if new:
             self.sudo().create([{"address": a} for a in new])
             self.env.ref("mail_lead_sync.ir_cron_mail_sync_link").sudo()._trigger()
+
+    @api.model
+    def _cron_link_new_addresses(self, chunk=200, time_budget=240):
+        """Post the past emails of the queued addresses, found in the header index
+        by address; asks to run again when its time is up."""
+        RetroLinker(self.env).run(chunk=chunk, time_budget=time_budget)

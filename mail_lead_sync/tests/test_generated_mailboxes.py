@@ -138,5 +138,5 @@ class TestGeneratedMailboxes(MailSyncCase):
                 lambda m, ts=tokens, c=contact: m.res_id == c.id and any(t in (m.body or "") for t in ts)
             )
             self.assertEqual(len(found), 1, f"{tokens} on {contact.email}: {len(found)} times; {specs}")
-        rows = self.env["mail.sync.message"].search([("account_id", "=", box.id), ("state", "=", "failed")])
+        rows = self.env["mail.sync.index"].search([("account_id", "=", box.id), ("state", "=", "failed")])
         self.assertTrue(all(rows.mapped("reason")), "every failure says why")

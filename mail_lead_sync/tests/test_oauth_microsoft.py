@@ -87,7 +87,7 @@ class TestMicrosoftSignIn(HttpCase):
         folders = self.account.folder_ids.sorted("name")
         self.assertEqual(folders.mapped("name"), ["inbox", "sentitems"])
         self.assertTrue(all("$deltatoken=" in f.cursor["link"] for f in folders))
-        rows = self.env["mail.sync.message"].sudo().search([("account_id", "=", self.account.id)])
+        rows = self.env["mail.sync.index"].sudo().search([("account_id", "=", self.account.id)])
         self.assertEqual(len(rows), 3)
         self.assertTrue(all(r.key.startswith("AAMkAD") for r in rows))
 
@@ -112,7 +112,7 @@ class TestMicrosoftSignIn(HttpCase):
 
         # A contact added later gets its past mail, fetched from Graph by id.
         someone = self.env["res.partner"].create({"name": "Someone", "email": "someone@else.test"})
-        self.env["mail.sync.message"]._cron_link_new_addresses()
+        self.env["mail.sync.pending.address"]._cron_link_new_addresses()
         self.assertEqual(self._chatter(someone).mapped("subject"), ["Unrelated"])
 
         # The user removes the app in their Microsoft account; the access token expires.

@@ -45,9 +45,9 @@ class TestNeverSync(MailSyncCase):
                      cc="partner@firm.test")  # fmt: skip
         self.box.action_sync_now()
         self.env["res.partner"].create({"name": "Counsel", "email": "counsel@firm.test"})
-        self.env["mail.sync.message"]._cron_link_new_addresses()
+        self.env["mail.sync.pending.address"]._cron_link_new_addresses()
         self.assertEqual(sorted(self.synced(self.dana).mapped("subject")), ["Other"])
-        reasons = self.env["mail.sync.message"].sudo().search([("account_id", "=", self.box.id)]).mapped("reason")
+        reasons = self.env["mail.sync.index"].sudo().search([("account_id", "=", self.box.id)]).mapped("reason")
         self.assertEqual(reasons.count("never-sync list"), 2)
         self.assertIn("On a never-sync list", self.box.skipped_summary)
 
@@ -178,7 +178,7 @@ class TestWhyAndTakingBack(MailSyncCase):
         (self.box | karen_box).action_sync_now()
         self.lead.email_from = "lee+crm@client.test"
         self.lead.email_from = "lee@client.test"
-        self.env["mail.sync.message"]._cron_link_new_addresses()
+        self.env["mail.sync.pending.address"]._cron_link_new_addresses()
         self.assertFalse(self.synced(self.lead))
         self.assertEqual(len(self.synced(self.dana)), 1)
 

@@ -101,7 +101,7 @@ class TestRealMail(MailSyncCase):
         seconds = time.perf_counter() - started
         self.assertEqual((self.box.state, self.box.last_error), ("ok", False))
 
-        rows = self.env["mail.sync.message"].search([("account_id", "=", self.box.id)])
+        rows = self.env["mail.sync.index"].search([("account_id", "=", self.box.id)])
         row_by_uid = {int(row.key): row for row in rows}  # IMAP: the key is the UID
         row_by_id = {row.message_id: row for row in rows}
         links = self.env["mail.sync.link"].search([("account_id", "=", self.box.id), ("res_model", "=", "res.partner")])

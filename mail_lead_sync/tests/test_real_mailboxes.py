@@ -11,23 +11,28 @@ from odoo import fields
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
-from ..models.mail_sync_message import MailSyncMessage
+from ..pipeline.posting import Poster
+from ..pipeline.threads import ThreadFollower
 from .common import MailSyncCase, raw_email
 from .ews_server import EwsServer
 from .graph_server import GraphServer
 from .oauth_server import OAuthServer
 
-_real_post = MailSyncMessage._post
+_real_post = Poster.post
 
 
-def _poisoned_post(self, account, items, context):
-    """_post, except that an email whose subject says so makes PostgreSQL fail."""
+def _poisoned_post(self, items):
+    """Poster.post, except that an email whose subject says so makes PostgreSQL fail."""
     if any(rec.subject == "Poison" for _row, rec, _d in items):
         self.env.cr.execute("SELECT 1 / 0")
-    return _real_post(self, account, items, context)
+    return _real_post(self, items)
 
 
-QUIET = ("odoo.sql_db", "odoo.addons.mail_lead_sync.models.mail_sync_account")
+QUIET = (
+    "odoo.sql_db",
+    "odoo.addons.mail_lead_sync.models.mail_sync_account",
+    "odoo.addons.mail_lead_sync.pipeline.run",
+)
 
 
 @tagged("post_install", "-at_install")
@@ -111,7 +116,7 @@ class TestRealMailboxes(MailSyncCase):
         for account in (self.box, microsoft, exchange):
             account.action_sync_now()
             self.assertEqual((account.state, account.last_error), ("ok", False))
-        ids = self.env["mail.sync.message"].search([("account_id", "in", (self.box | microsoft | exchange).ids)])
+        ids = self.env["mail.sync.index"].search([("account_id", "in", (self.box | microsoft | exchange).ids)])
         self.assertEqual(len(ids), 3)
         self.assertEqual(len(set(ids.mapped("message_id"))), 1, "one email, one identity in every provider")
         self.assertEqual(self.synced(self.dana).mapped("subject"), ["Devis révisé"])
@@ -128,18 +133,18 @@ class TestRealMailboxes(MailSyncCase):
         self.deliver(self.box, "INBOX", "dana@client.test", "bob@acme.test", "Hello", "<ok1@client.test>")
         self.deliver(self.box, "INBOX", "dana@client.test", "bob@acme.test", "Poison", "<bad@client.test>")
         self.deliver(self.box, "INBOX", "dana@client.test", "bob@acme.test", "Again", "<ok2@client.test>")
-        with patch.object(MailSyncMessage, "_post", _poisoned_post):
+        with patch.object(Poster, "post", _poisoned_post):
             self.box.action_sync_now()
         self.assertEqual((self.box.state, self.box.last_error), ("ok", False))
         self.assertEqual(sorted(self.synced(self.dana).mapped("subject")), ["Again", "Hello"])
-        [failed] = self.env["mail.sync.message"].search([("account_id", "=", self.box.id), ("state", "=", "failed")])
+        [failed] = self.env["mail.sync.index"].search([("account_id", "=", self.box.id), ("state", "=", "failed")])
         self.assertIn("could not be saved (DivisionByZero)", failed.reason)
         self.assertIn("could not be saved", self.box.skipped_summary)
 
     @mute_logger(*QUIET)
     def test_an_unexpected_crash_says_so_in_words_and_the_next_sync_resumes(self):
         self.deliver(self.box, "INBOX", "dana@client.test", "bob@acme.test", "Hello", "<c1@client.test>")
-        with patch.object(MailSyncMessage, "_follow_threads", side_effect=KeyError("boom")):
+        with patch.object(ThreadFollower, "follow", side_effect=KeyError("boom")):
             self.box.action_sync_now()
         self.assertEqual(self.box.state, "error")
         self.assertIn("The sync stopped on an unexpected problem (KeyError)", self.box.last_error)
@@ -152,11 +157,11 @@ class TestRealMailboxes(MailSyncCase):
     @mute_logger(*QUIET)
     def test_a_deadlock_is_no_emails_fault_the_next_sync_lands_the_batch(self):
         self.deliver(self.box, "INBOX", "dana@client.test", "bob@acme.test", "Hello", "<d1@client.test>")
-        with patch.object(MailSyncMessage, "_post", side_effect=psycopg2.errors.DeadlockDetected()):
+        with patch.object(Poster, "post", side_effect=psycopg2.errors.DeadlockDetected()):
             self.box.action_sync_now()
         self.assertEqual(self.box.state, "error")
         self.assertIn("unexpected problem (DeadlockDetected)", self.box.last_error)
-        self.assertFalse(self.env["mail.sync.message"].search([("account_id", "=", self.box.id)]))
+        self.assertFalse(self.env["mail.sync.index"].search([("account_id", "=", self.box.id)]))
         self.box.action_sync_now()
         self.assertEqual((self.box.state, self.box.last_error), ("ok", False))
         self.assertEqual(self.synced(self.dana).mapped("subject"), ["Hello"])

@@ -70,7 +70,7 @@ class TestAttacks(MailSyncCase):
                          "<shared-1@client.test>")  # fmt: skip
         karen_box.with_user(self.karen).action_sync_now()
         self.box.with_user(self.bob).action_sync_now()
-        Row = self.env["mail.sync.message"]
+        Row = self.env["mail.sync.index"]
         bob_row = Row.search([("account_id", "=", self.box.id), ("message_id", "=", "<shared-1@client.test>")])
         self.assertEqual(bob_row.state, "posted")
         self.env["mail.sync.never.wizard"].with_user(self.karen).create(
@@ -90,7 +90,7 @@ class TestAttacks(MailSyncCase):
         self.deliver(self.box, "INBOX", "ceo@client.test", self.box.email, "Our secret price", "<ceo-1@client.test>")
         self.box.action_sync_now()
         pat.partner_id.with_user(pat).sudo().write({"email": "ceo@client.test"})  # as /my/account
-        self.env["mail.sync.message"]._cron_link_new_addresses()
+        self.env["mail.sync.pending.address"]._cron_link_new_addresses()
         self.deliver(self.box, "INBOX", "ceo@client.test", self.box.email, "Second secret", "<ceo-2@client.test>")
         self.box.action_sync_now()
         # Nor is she the author of the client's emails (Odoo lets authors read theirs).

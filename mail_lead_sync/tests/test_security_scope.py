@@ -1,6 +1,7 @@
 from odoo.exceptions import AccessError, ValidationError
 from odoo.tests import new_test_user, tagged
 
+from ..pipeline.retro import RetroLinker
 from .common import MailSyncCase
 from .test_forward import GMAIL_EN, forward
 
@@ -81,13 +82,13 @@ class TestCompanyScope(MailSyncCase):
         fished = Partner.create({"name": "N", "email": "newbie@client.test"})
         fished |= Partner.create({"name": "N", "email": "newbie@client.test", "company_id": self.beta.id})
         self.assertEqual((fished[0].company_id, fished[1].company_id), (self.env["res.company"], self.beta))
-        self.env["mail.sync.message"]._cron_link_new_addresses()
+        self.env["mail.sync.pending.address"]._cron_link_new_addresses()
         self.assertFalse(self.seen_by(self.zoe, fished[0]) | self.seen_by(self.zoe, fished[1]))
         # Not even read from Acme's mailboxes.
-        self.assertEqual(self.env["mail.sync.message"]._reachable_addresses(["newbie@client.test"]), {})
+        self.assertEqual(RetroLinker(self.env).reachable_addresses(["newbie@client.test"]), {})
         # An Acme contact with the address gets it.
         mine = self.env["res.partner"].create({"name": "N", "email": "newbie@client.test", "company_id": self.acme.id})
-        self.env["mail.sync.message"]._cron_link_new_addresses()
+        self.env["mail.sync.pending.address"]._cron_link_new_addresses()
         self.assertEqual(self.synced(mine).mapped("subject"), ["Acme only"])
 
     def test_threads_do_not_cross_companies(self):
@@ -227,7 +228,7 @@ class TestMessageIdIsNoAuthority(MailSyncCase):
         karen_box = self.connect(self.karen)
         self.dovecot.append(karen_box.email, "INBOX", raw)
         karen_box.with_user(self.karen).action_sync_now()
-        row = self.env["mail.sync.message"].with_user(self.karen).search([("message_id", "=", "<bob-1@client.test>")])
+        row = self.env["mail.sync.index"].with_user(self.karen).search([("message_id", "=", "<bob-1@client.test>")])
         self.assertEqual(row.account_id, karen_box)
         row.action_delete_everywhere()
         self.assertEqual(self.synced(self.dana).mapped("subject"), ["Bob's deal"])

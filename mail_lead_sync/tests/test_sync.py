@@ -7,6 +7,7 @@ from unittest.mock import patch
 from odoo.exceptions import AccessError
 from odoo.tests import new_test_user, tagged
 
+from ..pipeline.posting import Poster
 from .common import MailSyncCase
 
 
@@ -73,7 +74,7 @@ class TestSync(MailSyncCase):
         self.box.action_sync_now()
         self.assertEqual(self.synced(lead_a).mapped("subject"), ["Both"])
         self.assertEqual(self.synced(lead_b).mapped("subject"), ["Both"])
-        row = self.env["mail.sync.message"].search([("message_id", "=", "<re2@mail.test>")])
+        row = self.env["mail.sync.index"].search([("message_id", "=", "<re2@mail.test>")])
         self.assertEqual((row.state, row.reason), ("skipped", "ambiguous thread"))
 
     def test_one_email_on_every_matching_record_once(self):
@@ -112,14 +113,14 @@ class TestSync(MailSyncCase):
     def test_history_is_linked_when_a_contact_gets_the_address(self):
         self.deliver(self.box, "INBOX", "newcomer@client.test", "bob@acme.test", "Hello", "<new@client.test>")
         self.box.action_sync_now()
-        row = self.env["mail.sync.message"].search([("message_id", "=", "<new@client.test>")])
+        row = self.env["mail.sync.index"].search([("message_id", "=", "<new@client.test>")])
         self.assertEqual(row.state, "indexed")
         self.assertTrue(row.key.isdigit())  # its place: the IMAP UID the body is fetched by below
         partner = self.env["res.partner"].create({"name": "Newcomer", "email": "someone.else@client.test"})
         partner.email = "Newcomer <NEWCOMER@client.test>"
         self.assertIn("newcomer@client.test", self.env["mail.sync.pending.address"].sudo().search([]).mapped("address"))
         self.env["res.partner"].create([{"name": f"P{n}", "email": f"p{n}@client.test"} for n in range(3)])
-        self.env["mail.sync.message"]._cron_link_new_addresses(chunk=2)  # the queue takes several chunks
+        self.env["mail.sync.pending.address"]._cron_link_new_addresses(chunk=2)  # the queue takes several chunks
         self.assertEqual(self.synced(partner).mapped("subject"), ["Hello"])
         self.assertFalse(self.env["mail.sync.pending.address"].sudo().search([]))
 
@@ -138,20 +139,19 @@ class TestSync(MailSyncCase):
         partner = self.env["res.partner"].create({"name": "Dana", "email": "dana@client.test"})
         for n in range(5):
             self.deliver(self.box, "INBOX", "dana@client.test", "bob@acme.test", f"Mail {n}", f"<m{n}@client.test>")
-        Message = type(self.env["mail.sync.message"])
-        real_post, calls = Message._post, []
+        real_post, calls = Poster.post, []
 
-        def crash_on_second_batch(model, *args, **kwargs):
+        def crash_on_second_batch(poster, *args, **kwargs):
             calls.append(1)
             if len(calls) == 2:
                 raise SimulatedCrash
-            return real_post(model, *args, **kwargs)
+            return real_post(poster, *args, **kwargs)
 
         # Not assertRaises: Odoo's rolls back everything done inside it.
         crashed = False
         with (
-            patch("odoo.addons.mail_lead_sync.models.mail_sync_account.BATCH_SIZE", 2),
-            patch.object(Message, "_post", crash_on_second_batch),
+            patch("odoo.addons.mail_lead_sync.pipeline.run.BATCH_SIZE", 2),
+            patch.object(Poster, "post", crash_on_second_batch),
         ):
             try:
                 self.box.action_sync_now()
@@ -159,7 +159,7 @@ class TestSync(MailSyncCase):
                 crashed = True
         self.assertTrue(crashed)
         self.assertEqual(len(self.synced(partner)), 2, "the first batch is kept")
-        with patch("odoo.addons.mail_lead_sync.models.mail_sync_account.BATCH_SIZE", 2):
+        with patch("odoo.addons.mail_lead_sync.pipeline.run.BATCH_SIZE", 2):
             self.box.action_sync_now()
         self.assertEqual(sorted(self.synced(partner).mapped("subject")), [f"Mail {n}" for n in range(5)])
 
@@ -200,7 +200,7 @@ class TestSync(MailSyncCase):
         self.box.action_sync_now()
         self.assertFalse(self.synced(karen_contact))
         self.env.company.mail_sync_exclude_users = False
-        self.env["mail.sync.message"].search([("message_id", "=", "<lunch@acme.test>")]).unlink()
+        self.env["mail.sync.index"].search([("message_id", "=", "<lunch@acme.test>")]).unlink()
         self.box.folder_ids.cursor = False
         self.box.action_sync_now()
         self.assertEqual(len(self.synced(karen_contact)), 1)

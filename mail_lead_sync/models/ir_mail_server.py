@@ -70,7 +70,7 @@ class IrMailServer(models.Model):
             connection = super().connect(*args, **kwargs)
         except Exception as exc:
             if account:
-                account._record_send_error(_smtp_words(exc))
+                account._record_send_error(_smtp_words(account.env, exc))
             raise
         if connection is not None and account:
             connection.mail_sync_account_id = account.id
@@ -88,7 +88,7 @@ class IrMailServer(models.Model):
             message_id = super().send_email(message, *args, **kwargs)
         except MailDeliveryException as exc:
             if account:
-                account._record_send_error(_smtp_words(exc.args[-1] if exc.args else exc))
+                account._record_send_error(_smtp_words(account.env, exc.args[-1] if exc.args else exc))
             raise
         if account and account.save_sent and not modules.module.current_test:
             copies = getattr(session, "mail_sync_copies", None)
@@ -101,13 +101,14 @@ class IrMailServer(models.Model):
         return message_id
 
 
-def _smtp_words(exc):
+def _smtp_words(env, exc):
+    """Why sending failed, in ``env``'s language."""
     if isinstance(exc, errors.SyncError):
         return str(exc)
     if isinstance(exc, smtplib.SMTPAuthenticationError):
-        return _("the outgoing server refused the login: the user name or the password is wrong.")
+        return env._("the outgoing server refused the login: the user name or the password is wrong.")
     if isinstance(exc, (ConnectionError, OSError, smtplib.SMTPConnectError)):
-        return _("the outgoing server could not be reached (%(error)s).", error=exc)
+        return env._("the outgoing server could not be reached (%(error)s).", error=exc)
     return str(exc)
 
 

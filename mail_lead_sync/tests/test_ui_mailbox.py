@@ -1,5 +1,8 @@
+from unittest.mock import patch
+
 from odoo.tests import HttpCase, tagged
 
+from .dns_server import DnsServer
 from .dovecot import DovecotServer
 
 
@@ -39,3 +42,18 @@ class TestMailboxScreensUi(HttpCase):
         self.start_tour("/odoo/action-mail_lead_sync.mail_sync_account_action", "mail_lead_sync_mailbox_tour",
                         login="admin")  # fmt: skip
         self.assertEqual(box.state, "ok")
+
+    def test_wizard_corrects_the_address_and_finds_its_server(self):
+        self.dovecot.add_user("dana@srv.test", "right")
+        # srv.test has its server in DNS; srv-typo.test, the mistyped domain, has nothing.
+        zone = {("_imaps._tcp.srv.test", "SRV"): [f"0 1 {self.dovecot.port_ssl} imap.srv.test."],
+                ("imap.srv.test", "A"): ["127.0.0.1"]}  # fmt: skip
+        dns_server = DnsServer(zone).start()
+        self.addCleanup(dns_server.stop)
+        detector = dns_server.detector(self.dovecot.cafile)
+        with patch.object(type(self.env["mail.sync.account.wizard"]), "_detector", lambda self: detector):
+            self.start_tour("/odoo/action-mail_lead_sync.mail_sync_account_action",
+                            "mail_lead_sync_wizard_retry_tour", login="admin")  # fmt: skip
+        account = self.env["mail.sync.account"].search([("email", "=", "dana@srv.test")])
+        self.assertEqual((account.host, account.port), ("imap.srv.test", self.dovecot.port_ssl))
+        self.assertFalse(self.env["mail.sync.account"].search([("email", "=", "dana@srv-typo.test")]))

@@ -57,3 +57,7 @@ class TestMailboxScreensUi(HttpCase):
         account = self.env["mail.sync.account"].search([("email", "=", "dana@srv.test")])
         self.assertEqual((account.host, account.port), ("imap.srv.test", self.dovecot.port_ssl))
         self.assertFalse(self.env["mail.sync.account"].search([("email", "=", "dana@srv-typo.test")]))
+
+    def test_settings_log_address_and_sign_in_labels(self):
+        self.env.ref("mail_lead_sync.mail_sync_log_alias").sudo().alias_domain_id = False
+        self.start_tour("/odoo/settings#crm", "mail_lead_sync_settings_words_tour", login="admin")

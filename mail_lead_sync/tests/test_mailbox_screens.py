@@ -62,6 +62,17 @@ class TestMailboxScreens(MailSyncCase):
         self.assertEqual((result["params"]["type"], result["params"]["title"]), ("danger", "Sync failed"))
         self.assertIn(self.box.last_error, result["params"]["message"])
 
+    def test_the_words_of_one_email_and_of_several(self):
+        words = self.env["mail.sync.account"]._sync_words
+        self.assertEqual(words(1, 1), "1 new email, on 1 record.")
+        self.assertEqual(words(1, 3), "1 new email, on 3 records.")
+        self.assertEqual(words(4, 1), "4 new emails, on 1 record.")
+        removes = self.env["mail.sync.never.wizard"]._removes_words
+        self.assertEqual(removes("@x.test", 0, 0), "Adding @x.test removes no synced email.")
+        self.assertEqual(removes("@x.test", 1, 1), "Adding @x.test removes 1 synced email, from 1 record.")
+        self.assertEqual(removes("@x.test", 2, 1), "Adding @x.test removes 2 synced emails, from 1 record.")
+        self.assertEqual(removes("@x.test", 2, 3), "Adding @x.test removes 2 synced emails, from 3 records.")
+
     def test_test_logs_in_to_the_outgoing_server_too(self):
         password = self.box.sudo().password
         smtp = SmtpServer({self.box.email: password}).start()

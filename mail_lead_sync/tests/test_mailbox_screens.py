@@ -3,6 +3,8 @@ from unittest.mock import patch
 from odoo import modules
 from odoo.tests import tagged
 
+from odoo.addons.mail.tools.discuss import Store
+
 from .common import MailSyncCase
 from .smtp_server import SmtpServer
 
@@ -94,3 +96,34 @@ class TestMailboxScreens(MailSyncCase):
     def test_my_mailboxes_says_what_to_do_when_empty(self):
         action = self.bob.with_user(self.bob).action_mail_sync_my_accounts()
         self.assertIn("o_view_nocontent_smiling_face", action["help"])
+
+
+@tagged("post_install", "-at_install")
+class TestThreadSender(MailSyncCase):
+    """A reply linked by its thread, from an address no contact has."""
+
+    def setUp(self):
+        super().setUp()
+        self.lead = self.env["crm.lead"].create({"name": "Deal", "email_from": "dana@client.test",
+                                                 "user_id": self.bob.id})  # fmt: skip
+        self.deliver(self.box, "Sent", f"Bob <{self.box.email}>", "dana@client.test", "Quote", "<t1@acme.test>")
+        self.deliver(self.box, "INBOX", "Maria Perez <maria@home.test>", self.box.email, "Re: Quote",
+                     "<t2@home.test>", extra="In-Reply-To: <t1@acme.test>")  # fmt: skip
+        self.box.action_sync_now()
+        self.reply = self.env["mail.message"].search([("model", "=", "crm.lead"), ("res_id", "=", self.lead.id),
+                                                      ("subject", "=", "Re: Quote")])  # fmt: skip
+
+    def shown(self):
+        store = Store()
+        self.reply.with_user(self.bob)._author_to_store(store)
+        return store.get_result()["mail.message"][0]
+
+    def test_shown_by_name_and_address_without_the_raw_header(self):
+        self.assertFalse(self.reply.author_id)
+        shown = self.shown()
+        self.assertEqual((shown["author"], shown["email_from"]), (False, "Maria Perez (maria@home.test)"))
+        self.assertFalse(self.env["res.partner"].search([("email", "ilike", "maria@home.test")]))  # none created
+
+    def test_shown_as_the_contact_that_has_the_address(self):
+        maria = self.env["res.partner"].create({"name": "Maria Perez", "email": "maria@home.test"})
+        self.assertEqual(self.shown()["author"], {"id": maria.id, "type": "partner"})

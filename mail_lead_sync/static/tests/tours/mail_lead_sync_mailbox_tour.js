@@ -50,6 +50,9 @@ registry.category("web_tour.tours").add("mail_lead_sync_mailbox_tour", {
             trigger: ".o_form_view .o_field_widget[name=state] .badge:contains(Not synced yet)",
             content: "the state is a badge, not a workflow",
             run() {
+                if (document.querySelector(".o_form_button_create")) {
+                    throw new Error("the form has a New button: mailboxes are added by the wizard");
+                }
                 if (document.querySelector(".o_form_view .o_statusbar_status")) {
                     throw new Error("the state is shown as a status bar");
                 }

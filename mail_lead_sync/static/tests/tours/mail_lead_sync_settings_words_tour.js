@@ -19,7 +19,7 @@ registry.category("web_tour.tours").add("mail_lead_sync_settings_words_tour", {
             trigger: "#mail_sync_microsoft_setting label",
             content: "one line per label",
             run() {
-                for (const id of ["#mail_sync_microsoft_setting", "#mail_sync_google_setting"]) {
+                for (const id of ["#mail_sync_microsoft_setting", "#mail_sync_google_setting", "#mail_sync_log_alias_setting"]) {
                     for (const label of document.querySelectorAll(`${id} label.o_light_label`)) {
                         const lineHeight = parseFloat(getComputedStyle(label).lineHeight);
                         if (label.getBoundingClientRect().height > lineHeight * 1.5) {

@@ -8,6 +8,7 @@ from . import (
     mail_mail,
     mail_message,
     mail_sync_account,
+    mail_sync_account_screen,
     mail_sync_folder,
     mail_sync_forward,
     mail_sync_index,

@@ -25,6 +25,8 @@ SKIP_REASONS = {
     "deleted by its owner": "Deleted everywhere by the mailbox owner",
 }
 
+# The reason of mail among coworkers only, counted apart from the other skipped mail.
+INTERNAL = "internal only"
 # Written only by Odoo itself (sudo inside methods), never through write() / RPC.
 SYSTEM_FIELDS = {"send_verified_email", "send_verified_by", "send_code", "send_code_date"}
 # Moving one of these moves the credentials to another server.
@@ -106,9 +108,33 @@ class MailSyncAccount(models.Model):
         "mail.sync.index", "account_id", string="Synced Emails", domain=[("state", "=", "posted")], readonly=True
     )
     progress = fields.Integer("History Imported (%)", compute="_compute_progress")
-    indexed_count = fields.Integer("Emails Read", compute="_compute_counts")
-    posted_count = fields.Integer("Emails Synced", compute="_compute_counts")
-    skipped_count = fields.Integer("Emails Skipped", compute="_compute_counts")
+    # Read = Synced + Only Coworkers + No Contact or Lead + Skipped: every email read is in one of them.
+    indexed_count = fields.Integer(
+        "Emails Read",
+        compute="_compute_counts",
+        help="Every email read from this mailbox in the history window: those synced, those among coworkers "
+        "only, those with nobody of the CRM, and those skipped.",
+    )
+    posted_count = fields.Integer(
+        "Synced", compute="_compute_counts", help="Emails posted on at least one contact or lead."
+    )
+    internal_count = fields.Integer(
+        "Only Coworkers",
+        compute="_compute_counts",
+        help="Emails among coworkers and the company's domains only: they stay out of the CRM.",
+    )
+    unmatched_count = fields.Integer(
+        "No Contact or Lead",
+        compute="_compute_counts",
+        help="Emails with outside people who are no contact or lead yet. They appear on their own when a "
+        "contact or lead gets one of their addresses.",
+    )
+    skipped_count = fields.Integer(
+        "Skipped",
+        compute="_compute_counts",
+        help="Automatic replies, newsletters and mailing lists, addresses on a never-sync list, and emails that "
+        "could not be read: the Skipped tab counts them by reason.",
+    )
     skipped_summary = fields.Html("Skipped, by Reason", compute="_compute_skipped_summary", sanitize=False)
 
     _sql_constraints = [("user_email_uniq", "unique(user_id, email)", "This mailbox is already connected.")]
@@ -155,7 +181,8 @@ class MailSyncAccount(models.Model):
         for account in self:
             done = sum(account.folder_ids.mapped("message_count"))
             left = sum(account.folder_ids.mapped("remaining_count"))
-            account.progress = 100 if not left else int(100 * done / (done + left))
+            # Before a first sync nothing is known of the history: nothing is imported yet.
+            account.progress = 0 if not done else 100 if not left else int(100 * done / (done + left))
 
     def _compute_password_input(self):
         for account in self:
@@ -173,13 +200,22 @@ class MailSyncAccount(models.Model):
             self.env["mail.sync.index"].flush_model()
             self.env.cr.execute(
                 """SELECT account_id, count(*), count(*) FILTER (WHERE state = 'posted'),
-                          count(*) FILTER (WHERE state IN ('skipped', 'failed'))
-                     FROM mail_sync_index WHERE account_id = ANY(%s) GROUP BY account_id""",
-                [self.ids],
+                          count(*) FILTER (WHERE state = 'skipped' AND reason = %(internal)s),
+                          count(*) FILTER (WHERE state NOT IN ('posted', 'skipped', 'failed')),
+                          count(*) FILTER (WHERE state = 'failed'
+                                              OR (state = 'skipped' AND reason IS DISTINCT FROM %(internal)s))
+                     FROM mail_sync_index WHERE account_id = ANY(%(ids)s) GROUP BY account_id""",
+                {"ids": self.ids, "internal": INTERNAL},
             )
             stats = {row[0]: row[1:] for row in self.env.cr.fetchall()}
         for account in self:
-            account.indexed_count, account.posted_count, account.skipped_count = stats.get(account.id, (0, 0, 0))
+            (
+                account.indexed_count,
+                account.posted_count,
+                account.internal_count,
+                account.unmatched_count,
+                account.skipped_count,
+            ) = stats.get(account.id, (0, 0, 0, 0, 0))
 
     def _compute_skipped_summary(self):
         by_account = {}
@@ -187,9 +223,10 @@ class MailSyncAccount(models.Model):
             self.env["mail.sync.index"].flush_model()
             self.env.cr.execute(
                 """SELECT account_id, coalesce(reason, state), count(*) FROM mail_sync_index
-                    WHERE account_id = ANY(%s) AND state IN ('skipped', 'failed')
+                    WHERE account_id = ANY(%s)
+                      AND (state = 'failed' OR (state = 'skipped' AND reason IS DISTINCT FROM %s))
                     GROUP BY 1, 2 ORDER BY 3 DESC, 2""",
-                [self.ids],
+                [self.ids, INTERNAL],
             )
             for account_id, reason, count in self.env.cr.fetchall():
                 by_account.setdefault(account_id, []).append((reason, count))
@@ -323,7 +360,7 @@ class MailSyncAccount(models.Model):
             except Exception as exc:  # one mailbox's bug must not stop the others
                 _logger.exception("mailbox %s: sync failed", account.id)
                 self._rollback()
-                account.write({"state": "error", "last_error": self._unexpected_error(exc)})
+                account._record_crash(exc)
             self._commit()
             cron._notify_progress(done=done, remaining=len(accounts) - done)
 
@@ -332,15 +369,6 @@ class MailSyncAccount(models.Model):
 
     def _rollback(self):
         rollback(self.env)
-
-    @api.model
-    def _unexpected_error(self, exc):
-        return _(
-            "The sync stopped on an unexpected problem (%(error)s). What was synced before it is kept, and the "
-            "next sync starts again where this one stopped. If this message stays, tell your administrator: "
-            "the server log has the details.",
-            error=type(exc).__name__,
-        )
 
     def _sync(self, time_budget=None):
         """Index new mail of every folder and post what matches, one batch per
@@ -363,7 +391,7 @@ class MailSyncAccount(models.Model):
         except Exception as exc:
             _logger.exception("mailbox %s: sync failed", self.id)
             self._rollback()
-            self.write({"state": "error", "last_error": self._unexpected_error(exc)})
+            self._record_crash(exc)
         finally:
             run.unlock()
         return True

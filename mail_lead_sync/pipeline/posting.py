@@ -180,20 +180,24 @@ class Poster:
         return set(self.env.cr.fetchall())
 
     def authors(self, addresses):
-        """The contact each sender is, preferring a user's own partner; only
-        contacts the company's users may read (Odoo's res_partner_rule), so a
-        chatter never shows another company's contact."""
-        if not addresses:
-            return {}
-        self.env.cr.execute(
-            f"""
-            SELECT DISTINCT ON (p.email_normalized) p.email_normalized, p.id FROM res_partner p
-              LEFT JOIN res_users u ON u.partner_id = p.id
-             WHERE p.email_normalized = ANY(%s) AND p.active
-               AND (p.company_id IS NULL OR p.company_id = %s OR p.partner_share IS NOT TRUE)
-               AND {NOT_PORTAL.format("p")}
-             ORDER BY p.email_normalized, u.id IS NULL, p.id
-            """,
-            [list(addresses), self.context.company.id],
-        )
-        return dict(self.env.cr.fetchall())
+        return sender_contacts(self.env, addresses, self.context.company)
+
+
+def sender_contacts(env, addresses, company):
+    """The contact each sender is, preferring a user's own partner; only
+    contacts the company's users may read (Odoo's res_partner_rule), so a
+    chatter never shows another company's contact."""
+    if not addresses:
+        return {}
+    env.cr.execute(
+        f"""
+        SELECT DISTINCT ON (p.email_normalized) p.email_normalized, p.id FROM res_partner p
+          LEFT JOIN res_users u ON u.partner_id = p.id
+         WHERE p.email_normalized = ANY(%s) AND p.active
+           AND (p.company_id IS NULL OR p.company_id = %s OR p.partner_share IS NOT TRUE)
+           AND {NOT_PORTAL.format("p")}
+         ORDER BY p.email_normalized, u.id IS NULL, p.id
+        """,
+        [list(addresses), company.id],
+    )
+    return dict(env.cr.fetchall())

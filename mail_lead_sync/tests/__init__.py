@@ -5,6 +5,7 @@ if __name__.startswith("odoo.addons."):
         test_exchange,
         test_forward,
         test_generated_mailboxes,
+        test_mailbox_screens,
         test_oauth_google,
         test_oauth_microsoft,
         test_privacy,
@@ -18,5 +19,6 @@ if __name__.startswith("odoo.addons."):
         test_sync,
         test_translations,
         test_ui,
+        test_ui_mailbox,
         test_wizard,
     )

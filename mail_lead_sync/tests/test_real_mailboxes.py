@@ -147,11 +147,16 @@ class TestRealMailboxes(MailSyncCase):
         with patch.object(ThreadFollower, "follow", side_effect=KeyError("boom")):
             self.box.action_sync_now()
         self.assertEqual(self.box.state, "error")
-        self.assertIn("The sync stopped on an unexpected problem (KeyError)", self.box.last_error)
+        # Words its owner can act on; the exception is for administrators, beside them.
+        self.assertIn("stopped on a problem Odoo did not expect", self.box.last_error)
+        self.assertIn("nothing to do for now", self.box.last_error)
+        self.assertNotIn("KeyError", self.box.last_error)
         self.assertNotIn("see the server log", self.box.last_error)
+        self.assertEqual(self.box.sudo().last_error_detail, "KeyError: 'boom'")
+        self.assertFalse(self.box._fields["last_error_detail"].is_accessible(self.box.with_user(self.bob).env))
         self.deliver(self.box, "INBOX", "dana@client.test", "bob@acme.test", "Later", "<c2@client.test>")
         self.box.action_sync_now()
-        self.assertEqual((self.box.state, self.box.last_error), ("ok", False))
+        self.assertEqual((self.box.state, self.box.last_error, self.box.sudo().last_error_detail), ("ok", False, False))
         self.assertEqual(sorted(self.synced(self.dana).mapped("subject")), ["Hello", "Later"])
 
     @mute_logger(*QUIET)
@@ -160,7 +165,8 @@ class TestRealMailboxes(MailSyncCase):
         with patch.object(Poster, "post", side_effect=psycopg2.errors.DeadlockDetected()):
             self.box.action_sync_now()
         self.assertEqual(self.box.state, "error")
-        self.assertIn("unexpected problem (DeadlockDetected)", self.box.last_error)
+        self.assertIn("stopped on a problem Odoo did not expect", self.box.last_error)
+        self.assertIn("DeadlockDetected", self.box.sudo().last_error_detail)
         self.assertFalse(self.env["mail.sync.index"].search([("account_id", "=", self.box.id)]))
         self.box.action_sync_now()
         self.assertEqual((self.box.state, self.box.last_error), ("ok", False))
@@ -172,4 +178,5 @@ class TestRealMailboxes(MailSyncCase):
         with patch.object(type(self.box), "_sync", side_effect=KeyError("boom")):
             self.env["mail.sync.account"]._cron_sync()
         self.assertEqual(self.box.state, "error")
-        self.assertIn("unexpected problem (KeyError)", self.box.last_error)
+        self.assertIn("stopped on a problem Odoo did not expect", self.box.last_error)
+        self.assertEqual(self.box.sudo().last_error_detail, "KeyError: 'boom'")

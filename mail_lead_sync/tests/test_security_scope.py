@@ -185,8 +185,8 @@ class TestCompanyScope(MailSyncCase):
         preview = Wizard.with_user(self.karen).create({"entry": "@client.test", "scope": "company"}).preview
         self.assertEqual(preview, "Only administrators change the company's never-sync list.")
         mine = Wizard.with_user(self.karen).create({"entry": "@client.test", "scope": "user"})
-        self.assertIn("removes synced emails: 0,", mine.preview)
-        self.assertIn("removes synced emails: 1,", Wizard.create({"entry": "@client.test", "scope": "company"}).preview)
+        self.assertIn("removes no synced email.", mine.preview)
+        self.assertIn("removes 1 synced email,", Wizard.create({"entry": "@client.test", "scope": "company"}).preview)
 
     def test_never_entry_stays_its_owners(self):
         Never = self.env["mail.sync.never"].with_user(self.bob)

@@ -48,7 +48,9 @@ class MailSyncAccountWizard(models.TransientModel):
     smtp_host = fields.Char("Outgoing Server")
     smtp_port = fields.Integer("Outgoing Port", default=587)
     smtp_security = fields.Selection(
-        [("starttls", "STARTTLS"), ("ssl", "SSL/TLS"), ("none", "None (unencrypted)")], default="starttls"
+        [("starttls", "STARTTLS"), ("ssl", "SSL/TLS"), ("none", "None (unencrypted)")],
+        string="Outgoing Security",
+        default="starttls",
     )
 
     @api.model

@@ -34,12 +34,26 @@ class MailSyncNeverWizard(models.TransientModel):
                 continue
             links = Never._links_for([entry], *wizard._target())
             records = {(link.res_model, link.res_id) for link in links}
-            wizard.preview = _(
-                "Adding %(entry)s removes synced emails: %(messages)s, on %(records)s records.",
-                entry=entry,
-                messages=len(set(links.mapped("message_id"))),
-                records=len(records),
-            )
+            wizard.preview = self._removes_words(entry, len(set(links.mapped("message_id"))), len(records))
+
+    @api.model
+    def _removes_words(self, entry, messages, records):
+        # One sentence per plural form, each translated whole.
+        if not messages:
+            return _("Adding %(entry)s removes no synced email.", entry=entry)
+        if messages == 1 and records == 1:
+            return _("Adding %(entry)s removes 1 synced email, from 1 record.", entry=entry)
+        if messages == 1:
+            return _("Adding %(entry)s removes 1 synced email, from %(records)s records.", entry=entry, records=records)
+        if records == 1:
+            return _("Adding %(entry)s removes %(messages)s synced emails, from 1 record.", entry=entry,
+                     messages=messages)  # fmt: skip
+        return _(
+            "Adding %(entry)s removes %(messages)s synced emails, from %(records)s records.",
+            entry=entry,
+            messages=messages,
+            records=records,
+        )
 
     def action_confirm(self):
         self.ensure_one()

@@ -1,0 +1,56 @@
+import datetime
+
+from odoo.tests import HttpCase, new_test_user, tagged
+
+
+@tagged("post_install", "-at_install")
+class TestChatterByDate(HttpCase):
+    """A record's chatter lists messages by date, and its pages follow that order."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.bob = new_test_user(cls.env, login="bob-chatter", groups="sales_team.group_sale_salesman")
+        cls.lead = cls.env["crm.lead"].create({"name": "Timeline", "user_id": cls.bob.id, "type": "opportunity"})
+        base = datetime.datetime(2026, 11, 1, 9, 0)
+        # Created in this order, dated out of it: a history import, a retroactive link,
+        # and two emails of the same second (the id decides between them).
+        days = [5, 1, 7, 3, 3, 6, 2, 4]
+        cls.lead.message_ids.unlink()
+        cls.messages = cls.env["mail.message"]
+        for n, day in enumerate(days):
+            cls.messages |= cls.env["mail.message"].create(
+                {"model": "crm.lead", "res_id": cls.lead.id, "message_type": "email", "body": f"<p>email {n}</p>",
+                 "date": base + datetime.timedelta(days=day)}
+            )  # fmt: skip
+        # Odoo's own note, written now: the newest of all.
+        cls.messages |= cls.lead.message_post(body="a note", message_type="comment", subtype_xmlid="mail.mt_note")
+        cls.expected = cls.messages.sorted(lambda m: (m.date, m.id), reverse=True).ids
+
+    def fetch(self, **cursor):
+        return self.make_jsonrpc_request(
+            "/mail/thread/messages", {"thread_model": "crm.lead", "thread_id": self.lead.id, **cursor}
+        )["messages"]
+
+    def test_pages_follow_the_dates(self):
+        self.authenticate("bob-chatter", "bob-chatter")
+        self.assertNotEqual(self.expected, sorted(self.expected, reverse=True))  # ids alone would be wrong
+        seen, page = [], self.fetch(limit=3)
+        while page:
+            seen += page
+            page = self.fetch(limit=3, before=page[-1])
+        self.assertEqual(seen, self.expected)
+
+    def test_newer_and_around_follow_the_dates(self):
+        self.authenticate("bob-chatter", "bob-chatter")
+        middle = self.expected[4]
+        self.assertEqual(self.fetch(limit=30, after=middle), self.expected[:4])
+        self.assertEqual(self.fetch(limit=4, around=middle), self.expected[2:6])
+
+    def test_discuss_keeps_odoos_order(self):
+        channel = self.env["discuss.channel"].create({"name": "General chat"})
+        posted = [channel.message_post(body=f"hi {n}", message_type="comment").id for n in range(3)]
+        channel.message_ids.filtered(lambda m: m.id == posted[0]).date = datetime.datetime(2030, 1, 1)
+        fetched = self.env["mail.message"]._message_fetch([("model", "=", "discuss.channel"),
+                                                           ("res_id", "=", channel.id)], limit=30)  # fmt: skip
+        self.assertEqual(fetched["messages"].ids[:3], posted[::-1])

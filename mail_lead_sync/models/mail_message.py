@@ -33,6 +33,20 @@ class MailMessage(models.Model):
         links = self.env["mail.sync.link"].sudo().search([("mail_message_id", "in", (self - forbidden).ids)])
         return forbidden | self.browse(links.mail_message_id.ids)
 
+    def _to_store(self, store, /, **kwargs):
+        """Synced emails also carry their "why" line (``mail_sync_why``), shown
+        beside the email and not in it: the CRM's note on why the email is on the
+        record. Only employees get it, and only in answers to their own requests
+        (never in what Odoo broadcasts)."""
+        super()._to_store(store, **kwargs)
+        if not kwargs.get("for_current_user") or not self.env.user._is_internal():
+            return
+        # sudo: links are the sync's bookkeeping; the messages are the caller's to read.
+        Link = self.env["mail.sync.link"].sudo()
+        links = Link.search([("mail_message_id", "in", self.ids), ("state", "=", "linked")])
+        for link in links:
+            store.add(self.browse(link.mail_message_id.id), {"mail_sync_why": link._why_line()})
+
     @api.model
     def _message_fetch(self, domain, search_term=None, before=None, after=None, around=None, limit=30):
         """A record's chatter (the thread controller asks with ``mail_sync_by_date``)

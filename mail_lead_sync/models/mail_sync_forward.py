@@ -267,9 +267,7 @@ class MailSyncForward(models.Model):
                         "author_id": author.get(self.email_from) or False,
                         "email_from": self.email_from,
                         "subject": self.subject,
-                        "body": self.body + Message._why_html(
-                            _("Assigned by %(user)s from a forwarded email", user=self.env.user.name)
-                        ),
+                        "body": self.body,
                         "date": self.date or fields.Datetime.now(),
                         "message_id": self.message_id,
                         "attachment_ids": [Command.create({"name": a.name, "datas": a.datas, "mimetype": a.mimetype,
@@ -281,7 +279,7 @@ class MailSyncForward(models.Model):
             self.env["mail.sync.link"].sudo().create(
                 {"message_id": self.message_id, "res_model": target._name, "res_id": target.id,
                  "address": self.email_from, "reason": "manual", "mail_message_id": message.id,
-                 "why": _("Assigned by %(user)s", user=self.env.user.name)}
+                 "why": _("Assigned by %(user)s from a forwarded email", user=self.env.user.name)}
             )  # fmt: skip
         if add_address and self.email_from:
             field = "email_from" if target._name == "crm.lead" else "email"

@@ -34,6 +34,17 @@ class MailSyncLink(models.Model):
         ("message_record_uniq", "unique(message_id, res_model, res_id)", "An email is posted once on a record."),
     ]
 
+    def _why_line(self):
+        """The "why" line in the reader's language: written again from what the
+        link keeps when it came from a mailbox, else the line stored when it was made."""
+        self.ensure_one()
+        owner = self.account_id.user_id
+        if self.reason not in ("address", "thread") or not owner:
+            return self.why
+        return self.env["mail.sync.message"]._why(
+            self.reason, self.address, self.header, self.res_model, _("%(owner)s's mailbox", owner=owner.name)
+        )
+
     @api.model
     def action_not_related(self, mail_message_id):
         """Take a synced email off the record it is on (there only) and remember it."""

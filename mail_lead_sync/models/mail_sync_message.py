@@ -444,7 +444,7 @@ class MailSyncMessage(models.Model):
                 header = rules.header_of(rec, address) if decision.reason == "address" else ""
                 why = self._why(decision.reason, address, header, model, context["source"])
                 by_model.setdefault(model, []).append(
-                    self._message_values(rec, model, res_id, authors, subtype_id, context, why)
+                    self._message_values(rec, model, res_id, authors, subtype_id, context)
                 )
                 link_values.append(
                     {
@@ -510,7 +510,8 @@ class MailSyncMessage(models.Model):
 
     @api.model
     def _why(self, reason, address, header, model, source):
-        """The one line that says why an email is on a record (stored with the link)."""
+        """The one line that says why an email is on a record (stored with the link,
+        shown beside the email in the chatter)."""
         if reason == "thread":
             record = _("lead") if model == "crm.lead" else _("contact")
             return _("Reply to an email linked to this %(record)s, from %(origin)s", record=record, origin=source)
@@ -563,7 +564,7 @@ class MailSyncMessage(models.Model):
         return Markup().join(parts) or plaintext2html("")
 
     @api.model
-    def _message_values(self, rec, model, res_id, authors, subtype_id, context, why=""):
+    def _message_values(self, rec, model, res_id, authors, subtype_id, context):
         sender = rec.sender[0] if rec.sender else None
         email_from = formataddr((sender.name, sender.email)) if sender else False
         level = context.get("share_level") or "full"
@@ -577,7 +578,7 @@ class MailSyncMessage(models.Model):
             "email_from": email_from,
             "reply_to": email_from,
             "subject": (rec.subject or False) if level != "metadata" else False,
-            "body": body + self._why_html(why),
+            "body": body,
             "date": rec.date.replace(tzinfo=None) if rec.date else fields.Datetime.now(),
             "message_id": rec.message_id,
             "email_add_signature": False,
@@ -598,11 +599,6 @@ class MailSyncMessage(models.Model):
             )
             for att in attachments
         ]
-
-    @api.model
-    def _why_html(self, why):
-        # The class also tells the chatter which messages offer "Not related".
-        return Markup('<p class="o_mail_sync_why text-muted small">%s</p>') % why if why else Markup()
 
     # -- sharing level and removal -------------------------------------------------
     @api.model
@@ -626,7 +622,7 @@ class MailSyncMessage(models.Model):
                 continue  # gone from the mailbox: left as it is
             names = message.attachment_ids.mapped("name") if rec is None else None
             body, attachments = self._shared_body(rec, level, context, names)
-            values = {"body": body + self._why_html(link.why)}
+            values = {"body": body}
             if level == "metadata":
                 values["subject"] = False
             elif rec is not None:

@@ -2,7 +2,8 @@ import { toRaw } from "@odoo/owl";
 import { messageActionsRegistry } from "@mail/core/common/message_actions";
 import { _t } from "@web/core/l10n/translation";
 
-// Synced emails carry their "why" line (o_mail_sync_why); only they can be taken back.
+// Synced emails carry their "why" line (mail_sync_why, sent to employees): only they
+// can be taken off a record.
 const SYNCED_MODELS = ["crm.lead", "res.partner"];
 
 messageActionsRegistry.add("mail-sync-not-related", {
@@ -10,7 +11,7 @@ messageActionsRegistry.add("mail-sync-not-related", {
         const message = component.props.message;
         return (
             SYNCED_MODELS.includes(component.props.thread?.model) &&
-            String(message.body || "").includes("o_mail_sync_why")
+            Boolean(message.mail_sync_why)
         );
     },
     icon: "fa fa-unlink",

@@ -1,6 +1,8 @@
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
+from ..engine import errors, rules
+
 
 class MailSyncLink(models.Model):
     """One synced email on one record: what makes "never twice" hold, what a
@@ -29,6 +31,14 @@ class MailSyncLink(models.Model):
     )
     mail_message_id = fields.Many2one("mail.message", ondelete="set null", readonly=True, index="btree_not_null")
     account_id = fields.Many2one("mail.sync.account", ondelete="set null", readonly=True, index=True)
+    # "Not related": who took the email off the record, and what it was, for the
+    # record's "taken off" list (its chatter message is deleted). A removal by the
+    # mailbox's owner (delete everywhere) has no author here and cannot be undone.
+    rejected_by_id = fields.Many2one("res.users", string="Taken off by", readonly=True)
+    rejected_date = fields.Datetime("Taken off on", readonly=True)
+    subject = fields.Char(readonly=True)
+    email_from = fields.Char(readonly=True)
+    email_date = fields.Datetime(readonly=True)
 
     _sql_constraints = [
         ("message_record_uniq", "unique(message_id, res_model, res_id)", "An email is posted once on a record."),
@@ -54,12 +64,75 @@ class MailSyncLink(models.Model):
             raise UserError(_("This message was not synced from a mailbox."))
         # Whoever may edit the record may say what does not belong on it.
         self.env[link.res_model].browse(link.res_id).check_access("write")
-        link.write({"state": "rejected", "mail_message_id": False})
+        link.write(
+            {
+                "state": "rejected",
+                "mail_message_id": False,
+                "rejected_by_id": self.env.uid,
+                "rejected_date": fields.Datetime.now(),
+                "subject": message.sudo().subject,
+                "email_from": message.sudo().email_from,
+                "email_date": message.sudo().date,
+            }
+        )
         message.sudo().unlink()
         return True
+
+    @api.model
+    def get_taken_off(self, res_model, res_id):
+        """The emails users took off a record ("Not related"), for whoever may read it."""
+        record = self._taken_off_record(res_model, res_id)
+        record.check_access("read")
+        links = self.sudo().search(self._taken_off_domain(record))
+        return [
+            {
+                "id": link.id,
+                "subject": link.subject or "",
+                "email_from": link.email_from or "",
+                "email_date": fields.Datetime.to_string(link.email_date) if link.email_date else False,
+                "rejected_by": link.rejected_by_id.name,
+                "rejected_date": fields.Datetime.to_string(link.rejected_date),
+            }
+            for link in links
+        ]
+
+    @api.model
+    def restore_taken_off(self, link_id):
+        """Put an email a user took off a record back on it, read again from the
+        mailbox it came from and posted as the sync posts it (the mailbox's sharing
+        level applies). Whoever may edit the record may undo the decision."""
+        link = self.sudo().browse(int(link_id)).exists()
+        if not link or link.state != "rejected" or not link.rejected_by_id:
+            raise UserError(_("This email was not taken off a record, or it is back already."))
+        self.env[link.res_model].browse(link.res_id).check_access("write")
+        account = link.account_id
+        if not account:
+            raise UserError(_("This email can only come back from the mailbox that synced it, and it is gone."))
+        Message = self.env["mail.sync.message"].sudo()
+        try:
+            rec = Message._refetch(account, {link.message_id}).get(link.message_id)
+        except errors.SyncError as exc:
+            raise UserError(_("%(mailbox)s could not be read: %(error)s", mailbox=account.email, error=exc)) from exc
+        if rec is None:
+            raise UserError(_("This email is no longer in %(mailbox)s: it cannot come back.", mailbox=account.email))
+        decision = rules.Decision({(link.res_model, link.res_id): link.address}, link.reason)
+        link.unlink()  # the decision is undone: the link the post makes replaces it
+        Message._post(account, [(0, rec, decision)], Message._match_context(account))
+        return True
+
+    @api.model
+    def _taken_off_record(self, res_model, res_id):
+        if res_model not in ("crm.lead", "res.partner"):
+            raise UserError(_("Only contacts and leads have synced emails."))
+        return self.env[res_model].browse(int(res_id))
+
+    @api.model
+    def _taken_off_domain(self, records):
+        return [("res_model", "=", records._name), ("res_id", "in", records.ids), ("state", "=", "rejected"),
+                ("rejected_by_id", "!=", False)]  # fmt: skip
 
     def _reject_and_remove(self):
         """Remove the posted messages of these links and remember the removal."""
         messages = self.mapped("mail_message_id")
-        self.write({"state": "rejected", "mail_message_id": False})
+        self.write({"state": "rejected", "mail_message_id": False, "rejected_by_id": False})
         messages.sudo().unlink()

@@ -1,6 +1,9 @@
 import datetime
 
+from odoo.exceptions import AccessError, UserError
 from odoo.tests import HttpCase, new_test_user, tagged
+
+from .common import MailSyncCase, why_lines
 
 
 @tagged("post_install", "-at_install")
@@ -54,3 +57,55 @@ class TestChatterByDate(HttpCase):
         fetched = self.env["mail.message"]._message_fetch([("model", "=", "discuss.channel"),
                                                            ("res_id", "=", channel.id)], limit=30)  # fmt: skip
         self.assertEqual(fetched["messages"].ids[:3], posted[::-1])
+
+
+@tagged("post_install", "-at_install")
+class TestTakenOff(MailSyncCase):
+    """What users took off a record ("Not related") is listed on it and can be
+    restored, by those who may edit the record only."""
+
+    def setUp(self):
+        super().setUp()
+        self.lead = self.env["crm.lead"].create(
+            {"name": "Deal", "email_from": "lee@client.test", "user_id": self.bob.id}
+        )
+        self.deliver(self.box, "INBOX", "Lee <lee@client.test>", self.box.email, "Hi", "<r1@client.test>")
+        self.box.action_sync_now()
+        self.Link = self.env["mail.sync.link"]
+        self.Link.with_user(self.bob).action_not_related(self.synced(self.lead).id)
+
+    def test_restore_puts_the_email_back_as_the_sync_posts_it(self):
+        [taken_off] = self.Link.with_user(self.bob).get_taken_off("crm.lead", self.lead.id)
+        self.assertEqual((taken_off["subject"], taken_off["email_from"], taken_off["rejected_by"]),
+                         ("Hi", '"Lee" <lee@client.test>', "Bob"))  # fmt: skip
+        self.Link.with_user(self.bob).restore_taken_off(taken_off["id"])
+        message = self.synced(self.lead)
+        self.assertEqual((message.subject, message.message_id), ("Hi", "<r1@client.test>"))
+        self.assertIn("Linked by lee@client.test in From", why_lines(message, self.bob)[message])
+        self.assertFalse(self.Link.with_user(self.bob).get_taken_off("crm.lead", self.lead.id))
+        # Restored: the sync leaves it where it is, once.
+        self.box.folder_ids.sudo().write({"cursor": False})
+        self.box.action_sync_now()
+        self.assertEqual(self.synced(self.lead), message)
+
+    def test_only_who_may_edit_the_record_sees_and_restores(self):
+        [taken_off] = self.Link.with_user(self.bob).get_taken_off("crm.lead", self.lead.id)
+        other_company = self.env["res.company"].create({"name": "Other Co"})
+        outsider = new_test_user(self.env, login="olga", groups="sales_team.group_sale_salesman",
+                                 company_id=other_company.id, company_ids=[other_company.id])  # fmt: skip
+        for user in (self.karen, outsider):  # Bob's lead; another company's user
+            with self.assertRaises(AccessError):
+                self.Link.with_user(user).restore_taken_off(taken_off["id"])
+            with self.assertRaises(AccessError):
+                self.Link.with_user(user).get_taken_off("crm.lead", self.lead.id)
+        self.assertFalse(self.synced(self.lead))
+        with self.assertRaises(UserError):
+            self.Link.with_user(self.bob).get_taken_off("res.users", self.bob.id)
+
+    def test_what_the_owner_deleted_everywhere_cannot_be_restored(self):
+        [taken_off] = self.Link.with_user(self.bob).get_taken_off("crm.lead", self.lead.id)
+        self.box.posted_message_ids.with_user(self.bob).action_delete_everywhere()
+        self.assertFalse(self.Link.with_user(self.bob).get_taken_off("crm.lead", self.lead.id))
+        with self.assertRaises(UserError):
+            self.Link.with_user(self.bob).restore_taken_off(taken_off["id"])
+        self.assertFalse(self.synced(self.lead))

@@ -31,6 +31,11 @@ registry.category("web_tour.tours").add("mail_lead_sync_not_related_tour", {
             run: "click",
         },
         {
+            trigger: ".modal button:contains(Take it off)",
+            content: "confirm",
+            run: "click",
+        },
+        {
             trigger: ".o-mail-Chatter:not(:has(.o-mail-Message:contains(Price question)))",
             content: "it is gone from the chatter",
         },

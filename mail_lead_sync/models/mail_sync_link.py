@@ -92,6 +92,8 @@ class MailSyncLink(models.Model):
                 "email_date": fields.Datetime.to_string(link.email_date) if link.email_date else False,
                 "rejected_by": link.rejected_by_id.name,
                 "rejected_date": fields.Datetime.to_string(link.rejected_date),
+                # Restore reads the email again from the mailbox it came from.
+                "can_restore": bool(link.account_id),
             }
             for link in links
         ]
@@ -107,7 +109,7 @@ class MailSyncLink(models.Model):
         self.env[link.res_model].browse(link.res_id).check_access("write")
         account = link.account_id
         if not account:
-            raise UserError(_("This email can only come back from the mailbox that synced it, and it is gone."))
+            raise UserError(_("This email did not come from a connected mailbox: it cannot be read again."))
         Message = self.env["mail.sync.message"].sudo()
         try:
             rec = Message._refetch(account, {link.message_id}).get(link.message_id)

@@ -109,3 +109,12 @@ class TestTakenOff(MailSyncCase):
         with self.assertRaises(UserError):
             self.Link.with_user(self.bob).restore_taken_off(taken_off["id"])
         self.assertFalse(self.synced(self.lead))
+
+    def test_without_its_mailbox_it_cannot_come_back(self):
+        [taken_off] = self.Link.with_user(self.bob).get_taken_off("crm.lead", self.lead.id)
+        self.assertTrue(taken_off["can_restore"])
+        self.Link.sudo().browse(taken_off["id"]).account_id = False  # the mailbox was removed
+        [taken_off] = self.Link.with_user(self.bob).get_taken_off("crm.lead", self.lead.id)
+        self.assertFalse(taken_off["can_restore"])
+        with self.assertRaises(UserError):
+            self.Link.with_user(self.bob).restore_taken_off(taken_off["id"])

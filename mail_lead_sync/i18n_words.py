@@ -106,6 +106,11 @@ SKIP_REASONS = {
     "ambiguous thread": _lt("Reply to a thread shared by several records"),
     "failed": _lt("Could not be read"),
     "deleted by its owner": _lt("Deleted everywhere by the mailbox owner"),
+    # The engine's and the pipeline's words for an email that could not be read.
+    "deleted from the server while being read": _lt("Deleted from the mailbox while being read"),
+    "deleted from the mailbox before it could be read": _lt("Deleted from the mailbox before it could be read"),
+    "no sender or recipient address could be read": _lt("No readable sender or recipient address"),
+    "not saved": _lt("Could not be saved (the rest of the mailbox was synced)"),
 }
 
 

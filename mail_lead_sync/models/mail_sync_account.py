@@ -7,23 +7,11 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 
 from ..engine import addresses, errors
 from ..engine.netguard import host_name
+from ..i18n_words import SKIP_REASONS, error_words, skip_reason_words
 from ..pipeline.run import MailboxSync, commit, rollback
 from ..pipeline.sharing import Resharer
 
 _logger = logging.getLogger(__name__)
-
-# Reasons an email was skipped, in words (the index keeps the engine's codes).
-SKIP_REASONS = {
-    "auto-submitted": "Automatic replies (Auto-Submitted)",
-    "bulk": "Bulk mail (Precedence)",
-    "mailing-list": "Mailing lists and newsletters (List-Id, List-Unsubscribe)",
-    "internal only": "Only coworkers and company domains",
-    "never-sync list": "On a never-sync list",
-    "no parsable participant": "No readable address",
-    "ambiguous thread": "Reply to a thread shared by several records",
-    "failed": "Could not be read",
-    "deleted by its owner": "Deleted everywhere by the mailbox owner",
-}
 
 # The reason of mail among coworkers only, counted apart from the other skipped mail.
 INTERNAL = "internal only"
@@ -222,22 +210,23 @@ class MailSyncAccount(models.Model):
         if self.ids:
             self.env["mail.sync.index"].flush_model()
             self.env.cr.execute(
-                """SELECT account_id, coalesce(reason, state), count(*) FROM mail_sync_index
+                """SELECT account_id, state, reason, count(*) FROM mail_sync_index
                     WHERE account_id = ANY(%s)
                       AND (state = 'failed' OR (state = 'skipped' AND reason IS DISTINCT FROM %s))
-                    GROUP BY 1, 2 ORDER BY 3 DESC, 2""",
+                    GROUP BY 1, 2, 3""",
                 [self.ids, INTERNAL],
             )
-            for account_id, reason, count in self.env.cr.fetchall():
-                by_account.setdefault(account_id, []).append((reason, count))
+            for account_id, state, reason, count in self.env.cr.fetchall():
+                # A failure's own detail (a server's words) is in the index row and the
+                # log; the summary counts it among the emails that could not be read.
+                label = skip_reason_words(self.env, reason if reason in SKIP_REASONS else state)
+                counts = by_account.setdefault(account_id, {})
+                counts[label] = counts.get(label, 0) + count
         for account in self:
-            rows = by_account.get(account.id)
+            rows = sorted(by_account.get(account.id, {}).items(), key=lambda item: (-item[1], item[0]))
             account.skipped_summary = (
                 Markup("<table class='table table-sm o_mail_sync_skipped'>%s</table>")
-                % Markup().join(
-                    Markup("<tr><td>%s</td><td class='text-end'>%s</td></tr>") % (SKIP_REASONS.get(r, r), c)
-                    for r, c in rows
-                )
+                % Markup().join(Markup("<tr><td>%s</td><td class='text-end'>%s</td></tr>") % (r, c) for r, c in rows)
                 if rows
                 else False
             )
@@ -312,7 +301,7 @@ class MailSyncAccount(models.Model):
                 try:
                     host_name(name)
                 except errors.SyncError as exc:
-                    raise ValidationError(str(exc)) from exc
+                    raise ValidationError(error_words(self.env, exc)) from exc
 
     def _check_may_connect(self):
         # Sales managers read their colleagues' mailboxes: reading is not opening

@@ -7,6 +7,7 @@ from odoo.exceptions import UserError
 from ..engine import addresses, errors
 from ..engine.mailbox import MailboxSettings, open_mailbox
 from ..engine.netguard import HostPolicy, host_name
+from ..i18n_words import error_words
 
 _logger = logging.getLogger(__name__)
 
@@ -98,7 +99,7 @@ class MailSyncConnectionMixin(models.AbstractModel):
                 folders = box.sync_folders()
         except errors.SyncError as exc:
             self._record_error(exc)
-            return self._notify(_("Connection failed"), str(exc), "danger")
+            return self._notify(_("Connection failed"), error_words(self.env, exc), "danger")
         if self.state in ("error", "reconnect"):
             self.write({"state": "new" if not self.last_sync_date else "ok", "last_error": False})
         names = ", ".join(f.name for f in folders)
@@ -113,5 +114,5 @@ class MailSyncConnectionMixin(models.AbstractModel):
 
     def _record_error(self, exc):
         state = "reconnect" if isinstance(exc, errors.TokenRejected) else "error"
-        self.write({"state": state, "last_error": str(exc)})
+        self.write({"state": state, "last_error": error_words(self.env, exc)})
         _logger.info("mailbox %s: %s (%s)", self.id, exc, getattr(exc, "detail", ""))

@@ -261,14 +261,13 @@ class MailSyncForward(models.Model):
                 "author_id": author.get(self.email_from) or False,
                 "email_from": self.email_from,
                 "subject": self.subject,
-                "body": self.body
-                + bodies.why_html(_("Assigned by %(user)s from a forwarded email", user=self.env.user.name)),
+                "body": self.body,
                 "date": self.date or fields.Datetime.now(),
                 "message_id": self.message_id,
                 "attachment_ids": bodies.attachment_commands(files, target._name, target.id),
             }
             link = {"address": self.email_from, "reason": "manual",
-                    "why": _("Assigned by %(user)s", user=self.env.user.name)}  # fmt: skip
+                    "why": _("Assigned by %(user)s from a forwarded email", user=self.env.user.name)}  # fmt: skip
             poster.create_messages([(values, link)])
         if add_address and self.email_from:
             field = "email_from" if target._name == "crm.lead" else "email"

@@ -7,6 +7,7 @@ from odoo import _, fields, models
 from odoo.exceptions import UserError
 
 from ..engine import addresses, errors
+from ..i18n_words import error_words
 
 
 class MailSyncSendingMixin(models.AbstractModel):
@@ -154,7 +155,7 @@ class MailSyncSendingMixin(models.AbstractModel):
                 # the last subjects are read and compared here.
                 found = any(code in subject for subject in box.recent_subjects())
         except errors.SyncError as exc:
-            return self._notify(_("Connection failed"), str(exc), "danger")
+            return self._notify(_("Connection failed"), error_words(self.env, exc), "danger")
         if not found:
             return self._notify(
                 _("Not arrived yet"),

@@ -63,3 +63,15 @@ class MailThread(models.AbstractModel):
         raw = message.as_bytes() if hasattr(message, "as_bytes") else bytes(message)
         ctx = {"mail_sync_raw": raw, "mail_sync_forwarder_id": user.id}
         return super(MailThread, self.with_context(**ctx))._message_route_process(message, message_dict, routes)
+
+    def _thread_to_store(self, store, /, *, request_list=None, **kwargs):
+        """A contact's or lead's chatter also learns how many synced emails users
+        took off it ("Not related"), for the link to that list."""
+        super()._thread_to_store(store, request_list=request_list, **kwargs)
+        if not request_list or self._name not in ("crm.lead", "res.partner") or not self.env.user._is_internal():
+            return
+        Link = self.env["mail.sync.link"]
+        # sudo: links are the sync's bookkeeping; the record is the caller's to read.
+        counts = dict(Link.sudo()._read_group(Link._taken_off_domain(self), ["res_id"], ["__count"]))
+        for thread in self:
+            store.add(thread, {"mail_sync_taken_off": counts.get(thread.id, 0)}, as_thread=True)

@@ -108,11 +108,6 @@ def shared_body(env, rec, level, max_attachment, attachment_names=None):
     return body, attachments
 
 
-def why_html(why):
-    # The class also tells the chatter which messages offer "Not related".
-    return Markup('<p class="o_mail_sync_why text-muted small">%s</p>') % why if why else Markup()
-
-
 def email_files(attachments):
     """``[(name, base64 content, mimetype)]`` of an email's attachments."""
     return [(att.name, base64.b64encode(att.content or b""), att.content_type) for att in attachments]

@@ -96,14 +96,14 @@ class Poster:
                 present.add((rec.message_id, model, res_id))
                 header = rules.header_of(rec, address) if decision.reason == "address" else ""
                 why = self.why(decision.reason, address, header, model)
-                values = self.message_values(rec, model, res_id, authors, why)
+                values = self.message_values(rec, model, res_id, authors)
                 link = {"address": address, "header": header, "reason": decision.reason, "why": why}
                 postings.append((values, link))
                 posted_rows.add(row_id)
         self.create_messages(postings)
         return posted_rows
 
-    def message_values(self, rec, model, res_id, authors, why=""):
+    def message_values(self, rec, model, res_id, authors):
         sender = rec.sender[0] if rec.sender else None
         email_from = formataddr((sender.name, sender.email)) if sender else False
         level = self.context.share_level or "full"
@@ -115,7 +115,7 @@ class Poster:
             "email_from": email_from,
             "reply_to": email_from,
             "subject": (rec.subject or False) if level != "metadata" else False,
-            "body": body + bodies.why_html(why),
+            "body": body,
             "date": rec.date.replace(tzinfo=None) if rec.date else fields.Datetime.now(),
             "message_id": rec.message_id,
             "email_add_signature": False,
@@ -123,13 +123,7 @@ class Poster:
         }
 
     def why(self, reason, address, header, model):
-        """The one line that says why an email is on a record (stored with the link)."""
-        source, _ = self.context.source, self.env._
-        if reason == "thread":
-            record = _("lead") if model == "crm.lead" else _("contact")
-            return _("Reply to an email linked to this %(record)s, from %(origin)s", record=record, origin=source)
-        return _("Linked by %(address)s in %(header)s, from %(origin)s",
-                 address=address, header=header or _("the message"), origin=source)  # fmt: skip
+        return why_line(self.env, reason, address, header, model, self.context.source)
 
     # -- the one writer ----------------------------------------------------------------
     def create_messages(self, postings):
@@ -201,3 +195,17 @@ def sender_contacts(env, addresses, company):
         [list(addresses), company.id],
     )
     return dict(env.cr.fetchall())
+
+
+def why_line(env, reason, address, header, model, source):
+    """The one line that says why an email is on a record (stored with the link,
+    shown beside the email in the chatter), in ``env``'s language."""
+    _ = env._
+    if reason == "thread":
+        if model == "crm.lead":
+            return _("Reply to an email linked to this lead, from %(origin)s", origin=source)
+        return _("Reply to an email linked to this contact, from %(origin)s", origin=source)
+    # Header names as the reader's own email program says them.
+    headers = {"From": _("From"), "To": _("To"), "Cc": _("Cc"), "Bcc": _("Bcc")}
+    return _("Linked by %(address)s in %(header)s, from %(origin)s",
+             address=address, header=headers.get(header, header) or _("the message"), origin=source)  # fmt: skip

@@ -23,6 +23,9 @@ _logger = logging.getLogger(__name__)
 
 # Advisory-lock namespace ("mls\0"): one worker at a time per mailbox.
 LOCK_NAMESPACE = 0x6D6C7300
+# The reason kept for an email the database refused (the exception is in the log),
+# in words on the mailbox form (i18n_words.SKIP_REASONS).
+NOT_SAVED = "not saved"
 BATCH_SIZE = 500
 # Failures that are no email's fault: the batch is tried again at the next sync.
 TRANSIENT = (errors.SyncError, psycopg2.OperationalError)
@@ -116,9 +119,9 @@ class MailboxSync:
                     self.process_batch(folder, SimpleNamespace(entries=[entry], failures=[]), box)
             except TRANSIENT:
                 raise
-            except Exception as exc:
+            except Exception:
                 _logger.exception("mailbox %s: email %s of %s could not be saved", account.id, entry.key, folder.name)
-                self.keep_failed(folder, [Failure(entry.key, _unexpected_reason(self.env, exc))])
+                self.keep_failed(folder, [Failure(entry.key, NOT_SAVED)])
         for failure in batch.failures:
             self.keep_failed(folder, [failure])
         with self.env.cr.savepoint():
@@ -147,10 +150,3 @@ class MailboxSync:
                 self.index.insert_failures(folder, failures)
         except Exception:
             _logger.exception("mailbox %s: failed emails of %s could not be recorded", self.account.id, folder.name)
-
-
-def _unexpected_reason(env, exc):
-    return env._(
-        "This email could not be saved (%(error)s); the rest of the mailbox was synced.",
-        error=type(exc).__name__,
-    )

@@ -36,7 +36,7 @@ class Resharer:
                 continue  # gone from the mailbox: left as it is
             names = message.attachment_ids.mapped("name") if rec is None else None
             body, attachments = bodies.shared_body(self.env, rec, level, match.max_attachment, names)
-            values = {"body": body + bodies.why_html(link.why)}
+            values = {"body": body}
             if level == "metadata":
                 values["subject"] = False
             elif rec is not None:

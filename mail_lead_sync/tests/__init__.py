@@ -2,6 +2,7 @@
 # the engine's pytest suite; the Odoo test modules load only under Odoo.
 if __name__.startswith("odoo.addons."):
     from . import (
+        test_chatter,
         test_exchange,
         test_forward,
         test_generated_mailboxes,
@@ -19,6 +20,7 @@ if __name__.startswith("odoo.addons."):
         test_sync,
         test_translations,
         test_ui,
+        test_ui_chatter,
         test_ui_mailbox,
         test_wizard,
     )

@@ -4,6 +4,8 @@ import itertools
 
 from odoo.tests import TransactionCase, new_test_user
 
+from odoo.addons.mail.tools.discuss import Store
+
 from .dovecot import DovecotServer
 
 _numbers = itertools.count(1)
@@ -16,6 +18,13 @@ def raw_email(sender, to, subject, message_id, extra=""):
         f"Date: Mon, 02 Nov 2026 10:00:00 +0000\r\n{extra}Content-Type: text/plain; charset=utf-8\r\n\r\n"
         f"Body of {subject}\r\n"
     ).encode()
+
+
+def why_lines(messages, user):
+    """{message: the "why" line the web client gets beside it, as ``user`` reads the chatter}."""
+    result = Store(messages.with_user(user), for_current_user=True).get_result()
+    whys = {values["id"]: values.get("mail_sync_why") for values in result.get("mail.message", [])}
+    return {message: whys.get(message.id) for message in messages}
 
 
 class MailSyncCase(TransactionCase):

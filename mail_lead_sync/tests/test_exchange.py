@@ -5,6 +5,7 @@ from odoo.exceptions import UserError
 from odoo.tests import TransactionCase, tagged
 
 from .common import raw_email as _raw
+from .common import why_lines
 from .ews_server import READ_ONLY_OPERATIONS, EwsServer
 
 
@@ -44,7 +45,8 @@ class TestExchangeOnPremises(TransactionCase):
         chatter = self.env["mail.message"].search([("model", "=", "res.partner"), ("res_id", "=", partner.id),
                                                    ("message_type", "=", "email")])  # fmt: skip
         self.assertEqual(sorted(chatter.mapped("subject")), ["Hello", "Quote"])  # Quote: Dana was in Bcc
-        self.assertIn("Linked by dana@client.test in Bcc", chatter.filtered(lambda m: m.subject == "Quote").body)
+        quote = chatter.filtered(lambda m: m.subject == "Quote")
+        self.assertIn("Linked by dana@client.test in Bcc", why_lines(quote, self.env.user)[quote])
         self.assertTrue(all(f.cursor["state"] for f in account.folder_ids))
 
         self.ews.deliver("inbox", _raw("dana@client.test", "lee@acme.test", "Again", "<x3@client.test>"))

@@ -6,7 +6,7 @@ from unittest.mock import patch
 from odoo.exceptions import AccessError
 from odoo.tests import new_test_user, tagged
 
-from .common import MailSyncCase, raw_email
+from .common import MailSyncCase, raw_email, why_lines
 
 LOG = "log@crm.acme.test"  # the shared address: it proves nothing about the sender
 BOB_LOG = "log+bobsecret1@crm.acme.test"  # Bob's personal log address
@@ -62,7 +62,7 @@ class TestForwardToCrm(MailSyncCase):
         self.assertEqual((message.message_id, message.subject, message.email_from),
                          ("<orig-1@client.test>", "Offer", '"Dana" <dana@client.test>'))  # fmt: skip
         self.assertEqual(message.author_id, self.dana)
-        self.assertIn("from Bob's forward", message.body)
+        self.assertIn("from Bob's forward", why_lines(message, self.bob)[message])
         fwd = self.env["mail.sync.forward"].search([("message_id", "=", "<orig-1@client.test>")])
         self.assertEqual((fwd.state, fwd.how, fwd.user_id), ("posted", "attachment", self.bob))
         self.assertFalse(self.env["mail.mail"].search([("model", "=", "mail.sync.forward")]))
@@ -188,7 +188,7 @@ class TestForwardToCrm(MailSyncCase):
         self.assertEqual(fwd.state, "assigned")
         self.assertEqual(lead.email_from, "newbie@prospect.test")
         self.assertEqual(self.chatter(lead).mapped("subject"), ["Offer"])
-        self.assertIn("Assigned by Bob", self.chatter(lead).body)
+        self.assertIn("Assigned by Bob", why_lines(self.chatter(lead), self.bob)[self.chatter(lead)])
 
     def test_forward_of_an_already_synced_email_is_not_posted_again(self):
         self.deliver(self.box, "INBOX", "Dana Smith <dana@client.test>", "bob@acme.test", "Offer",

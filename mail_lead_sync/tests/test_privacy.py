@@ -5,7 +5,7 @@ from odoo.tests import new_test_user, tagged
 
 from odoo.addons.base.tests import test_mail_examples
 
-from .common import MailSyncCase
+from .common import MailSyncCase, why_lines
 
 ATTACHED = 'Content-Type: multipart/mixed; boundary="b"\nMIME-Version: 1.0'
 ATTACHED_BODY = (
@@ -121,7 +121,7 @@ class TestSharingLevels(MailSyncCase):
         self.assertIn("quote.pdf", message.body)
         self.assertFalse(message.attachment_ids)
         self.assertFalse(self.env["ir.attachment"].sudo().search([("name", "=", "quote.pdf")]))
-        self.assertIn("Linked by dana@client.test in From", message.body)  # the why line stays
+        self.assertIn("Linked by dana@client.test in From", why_lines(message, self.bob)[message])  # still said
         self.box.share_level = "metadata"
         self.assertFalse(message.subject)
         self.assertNotIn("quote.pdf", message.body)
@@ -152,7 +152,9 @@ class TestWhyAndTakingBack(MailSyncCase):
         self.deliver(box, "INBOX", "lee.new@elsewhere.test", box.email, "Re: Lead", "<w6@elsewhere.test>",
                      extra="In-Reply-To: <w5@client.test>")  # fmt: skip
         box.action_sync_now()
-        lines = {m.subject: m.body for m in self.synced(self.dana) | self.synced(self.lead)}
+        synced = self.synced(self.dana) | self.synced(self.lead)
+        lines = {m.subject: why for m, why in why_lines(synced, self.bob).items()}
+        self.assertFalse(any("Linked by" in m.body or "Reply to" in m.body for m in synced))  # not the sender's words
         for subject, header in (("From", "From"), ("To", "To"), ("Cc", "Cc"), ("Bcc", "Bcc")):
             self.assertIn(f"Linked by dana@client.test in {header}, from Bob's mailbox", lines[subject])
         self.assertIn("Linked by lee@client.test in From", lines["Lead"])
@@ -256,4 +258,4 @@ class TestQuotedHistoryFolded(MailSyncCase):
             self.assertIn(shown, visible, name)
             self.assertNotIn(folded, visible, name)
             self.assertIn(folded, hidden, name)
-            self.assertIn("Linked by dana@client.test", visible, name)  # the why line is never folded
+            self.assertNotIn("Linked by", bodies[name], name)  # the why line is beside the email, never folded

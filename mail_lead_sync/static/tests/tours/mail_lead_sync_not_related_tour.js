@@ -7,15 +7,17 @@ import { registry } from "@web/core/registry";
 registry.category("web_tour.tours").add("mail_lead_sync_not_related_tour", {
     steps: () => [
         {
-            trigger: ".o-mail-Message:contains(Price question)",
-            content: "the synced email says why it is on this lead",
+            trigger:
+                ".o-mail-Message:contains(Price question) .o_mail_sync_why:contains(Linked by dana@client.test in From)",
+            content: "the synced email says why it is on this lead, beside the email",
             run() {
-                // Odoo renders email bodies in a shadow root, out of the selectors' reach.
-                const body = [...this.anchor.querySelectorAll(".o-mail-Message-body *")]
+                // Odoo renders email bodies in a shadow root: the sender's words only.
+                const message = this.anchor.closest(".o-mail-Message");
+                const body = [...message.querySelectorAll(".o-mail-Message-body *")]
                     .map((el) => el.shadowRoot?.innerHTML || "")
                     .join("");
-                if (!body.includes("Linked by dana@client.test in From")) {
-                    throw new Error(`no "why" line in: ${body}`);
+                if (!body.includes("How much?") || body.includes("Linked by")) {
+                    throw new Error(`the email's body is not the sender's words alone: ${body}`);
                 }
             },
         },
@@ -26,6 +28,11 @@ registry.category("web_tour.tours").add("mail_lead_sync_not_related_tour", {
         {
             trigger: ".o-mail-Message:contains(Price question) [title='Not related to this record']",
             content: "take it off this lead",
+            run: "click",
+        },
+        {
+            trigger: ".modal button:contains(Take it off)",
+            content: "confirm",
             run: "click",
         },
         {

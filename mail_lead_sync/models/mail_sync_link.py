@@ -55,7 +55,12 @@ class MailSyncLink(models.Model):
         if self.reason not in ("address", "thread") or not owner:
             return self.why
         return why_line(
-            self.env, self.reason, self.address, self.header, self.res_model, _("%(owner)s's mailbox", owner=owner.name)
+            self.env,
+            self.reason,
+            self.address,
+            self.header,
+            self.res_model,
+            self.env._("%(owner)s's mailbox", owner=owner.name),
         )
 
     @api.model

@@ -70,9 +70,10 @@ class TestTranslations(MailSyncCase):
         [message] = self.synced(lead)
         # Beside the email, not in it, and in the reader's language whatever the sync's.
         self.assertNotIn("dana@client.test dans", message.body)
-        self.bob.lang = "fr_FR"
+        # The web client asks in its user's language (the context's lang).
+        french = message.with_context(lang="fr_FR")
         self.assertEqual(
-            why_lines(message, self.bob)[message], "Relié par dana@client.test dans À, depuis la boîte mail de Bob"
+            why_lines(french, self.bob)[french], "Relié par dana@client.test dans À, depuis la boîte mail de Bob"
         )
-        self.bob.lang = "en_US"
-        self.assertEqual(why_lines(message, self.bob)[message], "Linked by dana@client.test in To, from Bob's mailbox")
+        english = message.with_context(lang="en_US")
+        self.assertEqual(why_lines(english, self.bob)[english], "Linked by dana@client.test in To, from Bob's mailbox")

@@ -1,19 +1,55 @@
 import logging
 import smtplib
 
-from odoo import _, fields, models
+from markupsafe import Markup
 
+from odoo import _, api, fields, models
+
+from ..i18n_words import SKIP_REASONS, skip_reason_words
 from .ir_mail_server import _smtp_words
 
 _logger = logging.getLogger(__name__)
 
+# The reason of mail among coworkers only, counted apart from the other skipped mail.
+INTERNAL = "internal only"
+
 
 class MailSyncAccount(models.Model):
-    """What the mailbox form tells its owner: the outcome of Sync Now and Test,
-    and a crash in words a salesperson can act on (its detail for administrators)."""
+    """What the mailbox form tells its owner: the history imported, the counts of
+    what was read (they add up), the outcome of Sync Now and Test, and a crash in
+    words a salesperson can act on (its detail for administrators)."""
 
     _inherit = "mail.sync.account"
 
+    progress = fields.Integer("History Imported (%)", compute="_compute_progress")
+    # Read = Synced + Only Coworkers + No Contact or Lead + Skipped: every email read is in one of them.
+    indexed_count = fields.Integer(
+        "Emails Read",
+        compute="_compute_counts",
+        help="Every email read from this mailbox in the history window: those synced, those among coworkers "
+        "only, those with nobody of the CRM, and those skipped.",
+    )
+    posted_count = fields.Integer(
+        "Synced", compute="_compute_counts", help="Emails posted on at least one contact or lead."
+    )
+    internal_count = fields.Integer(
+        "Only Coworkers",
+        compute="_compute_counts",
+        help="Emails among coworkers and the company's domains only: they stay out of the CRM.",
+    )
+    unmatched_count = fields.Integer(
+        "No Contact or Lead",
+        compute="_compute_counts",
+        help="Emails with outside people who are no contact or lead yet. They appear on their own when a "
+        "contact or lead gets one of their addresses.",
+    )
+    skipped_count = fields.Integer(
+        "Skipped",
+        compute="_compute_counts",
+        help="Automatic replies, newsletters and mailing lists, addresses on a never-sync list, and emails that "
+        "could not be read: the Skipped tab counts them by reason.",
+    )
+    skipped_summary = fields.Html("Skipped, by Reason", compute="_compute_skipped_summary", sanitize=False)
     last_error_detail = fields.Text(
         "Technical Detail",
         readonly=True,
@@ -21,6 +57,63 @@ class MailSyncAccount(models.Model):
         groups="base.group_system",
         help="What stopped the last sync, for an administrator (the server log has the full trace).",
     )
+
+    @api.depends("folder_ids.message_count", "folder_ids.remaining_count")
+    def _compute_progress(self):
+        for account in self:
+            done = sum(account.folder_ids.mapped("message_count"))
+            left = sum(account.folder_ids.mapped("remaining_count"))
+            # Before a first sync nothing is known of the history: nothing is imported yet.
+            account.progress = 0 if not done else 100 if not left else int(100 * done / (done + left))
+
+    def _compute_counts(self):
+        stats = {}
+        if self.ids:
+            self.env["mail.sync.index"].flush_model()
+            self.env.cr.execute(
+                """SELECT account_id, count(*), count(*) FILTER (WHERE state = 'posted'),
+                          count(*) FILTER (WHERE state = 'skipped' AND reason = %(internal)s),
+                          count(*) FILTER (WHERE state NOT IN ('posted', 'skipped', 'failed')),
+                          count(*) FILTER (WHERE state = 'failed'
+                                              OR (state = 'skipped' AND reason IS DISTINCT FROM %(internal)s))
+                     FROM mail_sync_index WHERE account_id = ANY(%(ids)s) GROUP BY account_id""",
+                {"ids": self.ids, "internal": INTERNAL},
+            )
+            stats = {row[0]: row[1:] for row in self.env.cr.fetchall()}
+        for account in self:
+            (
+                account.indexed_count,
+                account.posted_count,
+                account.internal_count,
+                account.unmatched_count,
+                account.skipped_count,
+            ) = stats.get(account.id, (0, 0, 0, 0, 0))
+
+    def _compute_skipped_summary(self):
+        by_account = {}
+        if self.ids:
+            self.env["mail.sync.index"].flush_model()
+            self.env.cr.execute(
+                """SELECT account_id, state, reason, count(*) FROM mail_sync_index
+                    WHERE account_id = ANY(%s)
+                      AND (state = 'failed' OR (state = 'skipped' AND reason IS DISTINCT FROM %s))
+                    GROUP BY 1, 2, 3""",
+                [self.ids, INTERNAL],
+            )
+            for account_id, state, reason, count in self.env.cr.fetchall():
+                # A failure's own detail (a server's words) is in the index row and the
+                # log; the summary counts it among the emails that could not be read.
+                label = skip_reason_words(self.env, reason if reason in SKIP_REASONS else state)
+                counts = by_account.setdefault(account_id, {})
+                counts[label] = counts.get(label, 0) + count
+        for account in self:
+            rows = sorted(by_account.get(account.id, {}).items(), key=lambda item: (-item[1], item[0]))
+            account.skipped_summary = (
+                Markup("<table class='table table-sm o_mail_sync_skipped'>%s</table>")
+                % Markup().join(Markup("<tr><td>%s</td><td class='text-end'>%s</td></tr>") % (r, c) for r, c in rows)
+                if rows
+                else False
+            )
 
     def write(self, vals):
         result = super().write(vals)

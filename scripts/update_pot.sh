@@ -51,5 +51,7 @@ command -v msgmerge >/dev/null || ensure_apt gettext
 for po in "$i18n"/*.po; do
     [ -e "$po" ] || continue
     msgmerge --quiet --update --backup=none --no-fuzzy-matching --no-wrap --sort-output "$po" "$pot"
+    # Words the code no longer says leave the file (git keeps them).
+    msgattrib --no-obsolete --no-wrap --sort-output -o "$po" "$po"
 done
 "$PYTHON" scripts/po_tools.py status "$i18n"

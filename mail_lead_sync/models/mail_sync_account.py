@@ -42,7 +42,6 @@ LOCK_NAMESPACE = 0x6D6C7300
 BATCH_SIZE = 500
 # Failures that are no email's fault: the batch is tried again at the next sync.
 TRANSIENT = (errors.SyncError, psycopg2.OperationalError)
-CRON_BUDGET_SECONDS = 240
 
 
 class MailSyncAccount(models.Model):
@@ -615,20 +614,6 @@ class MailSyncAccount(models.Model):
 
     def action_enable(self):
         self.write({"sync_enabled": True})
-
-    @api.model
-    def _cron_sync(self):
-        accounts = self.search([("sync_enabled", "=", True), ("state", "!=", "reconnect")], order="last_sync_date asc")
-        cron = self.env["ir.cron"]
-        for done, account in enumerate(accounts, 1):
-            try:
-                account._sync(time_budget=CRON_BUDGET_SECONDS)
-            except Exception as exc:  # one mailbox's bug must not stop the others
-                _logger.exception("mailbox %s: sync failed", account.id)
-                self._rollback()
-                account.write({"state": "error", "last_error": self._unexpected_error(exc)})
-            self._commit()
-            cron._notify_progress(done=done, remaining=len(accounts) - done)
 
     def _commit(self):
         # Tests run in one transaction that must not be committed.

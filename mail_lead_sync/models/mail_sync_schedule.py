@@ -48,8 +48,8 @@ class MailSyncAccount(models.Model):
         cron = self.env.ref("mail_lead_sync.ir_cron_mail_sync", raise_if_not_found=False)
         if not cron:
             return datetime.timedelta(minutes=5)
-        units = {"minutes": 60, "hours": 3600, "days": 86400, "weeks": 7 * 86400}
-        return datetime.timedelta(seconds=cron.sudo().interval_number * units.get(cron.sudo().interval_type, 2592000))
+        units = {"minutes": 60, "hours": 3600, "days": 86400, "weeks": 7 * 86400, "months": 30 * 86400}
+        return datetime.timedelta(seconds=cron.sudo().interval_number * units[cron.sudo().interval_type])
 
     @api.model
     def _due_query(self):

@@ -33,7 +33,7 @@ LOGIN, PASSWORD = "bench@acme.test", "bench-password"
 WORDS = ("offer", "quote", "meeting", "invoice", "renewal", "pricing", "demo", "contract", "order", "question")
 
 
-def generate(count, match, contacts, late, seed=11, inbound_only=False, prefix="odoo-bench"):
+def generate(count, match, contacts, late, seed=11, inbound_only=False, prefix="odoo-bench", owner=LOGIN):
     """``match`` of the emails involve a contact; 1 in 100 involves ``late``,
     an address no record has yet (for the retroactive link)."""
     rnd = random.Random(seed)
@@ -44,7 +44,7 @@ def generate(count, match, contacts, late, seed=11, inbound_only=False, prefix="
             other = rnd.choice(contacts)
         else:
             other = f"stranger{n}@nowhere{n % 997}.test"
-        sender, to = (other, LOGIN) if n % 2 or inbound_only else (LOGIN, other)
+        sender, to = (other, owner) if n % 2 or inbound_only else (owner, other)
         subject = " ".join(rnd.choice(WORDS) for _ in range(4))
         body = "\r\n".join(" ".join(rnd.choice(WORDS) for _ in range(12)) for _ in range(20))
         yield (
@@ -54,12 +54,13 @@ def generate(count, match, contacts, late, seed=11, inbound_only=False, prefix="
         ).encode()
 
 
-def odoo_env(db):
+def odoo_env(db, extra_addons=(), modules="mail_lead_sync"):
+    """A registry of ``db``, created with ``modules`` installed when it does not exist."""
     import odoo
     from odoo.tools import config
 
     root = pathlib.Path(odoo.__file__).resolve().parent.parent
-    addons = f"{root}/addons,{root}/odoo/addons,{REPO}"
+    addons = ",".join([f"{root}/addons", f"{root}/odoo/addons", *extra_addons, str(REPO)])
     args = ["-d", db, "--db_host", "127.0.0.1", "--db_user", "odoo", "--db_password", "odoo", "--addons-path", addons]
     config.parse_config(args)
     probe = subprocess.run(
@@ -71,9 +72,9 @@ def odoo_env(db):
         env={"PGPASSWORD": "odoo", "PGCONNECT_TIMEOUT": "10", "PATH": "/usr/bin:/bin:/usr/local/bin"},
     )
     if probe.returncode:
-        print(f"creating database {db} with mail_lead_sync")
+        print(f"creating database {db} with {modules}")
         subprocess.run(
-            [sys.executable, f"{root}/odoo-bin", *args, "-i", "mail_lead_sync", "--without-demo=all",
+            [sys.executable, f"{root}/odoo-bin", *args, "-i", modules, "--without-demo=all",
              "--stop-after-init", "--log-level=warn"],
             check=True,
         )  # fmt: skip

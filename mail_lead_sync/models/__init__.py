@@ -15,6 +15,7 @@ from . import (
     mail_sync_link,
     mail_sync_never,
     mail_sync_pending_address,
+    mail_sync_schedule,
     mail_thread,
     res_company,
     res_config_settings,

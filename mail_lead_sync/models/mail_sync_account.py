@@ -16,8 +16,6 @@ SYSTEM_FIELDS = {"send_verified_email", "send_verified_by", "send_code", "send_c
 # Moving one of these moves the credentials to another server.
 SERVER_FIELDS = ("host", "port", "smtp_host", "smtp_port")
 
-CRON_BUDGET_SECONDS = 240
-
 
 class MailSyncAccount(models.Model):
     _name = "mail.sync.account"
@@ -248,20 +246,6 @@ class MailSyncAccount(models.Model):
 
     def action_enable(self):
         self.write({"sync_enabled": True})
-
-    @api.model
-    def _cron_sync(self):
-        accounts = self.search([("sync_enabled", "=", True), ("state", "!=", "reconnect")], order="last_sync_date asc")
-        cron = self.env["ir.cron"]
-        for done, account in enumerate(accounts, 1):
-            try:
-                account._sync(time_budget=CRON_BUDGET_SECONDS)
-            except Exception as exc:  # one mailbox's bug must not stop the others
-                _logger.exception("mailbox %s: sync failed", account.id)
-                self._rollback()
-                account._record_crash(exc)
-            self._commit()
-            cron._notify_progress(done=done, remaining=len(accounts) - done)
 
     def _commit(self):
         commit(self.env)

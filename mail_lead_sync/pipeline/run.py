@@ -38,6 +38,17 @@ def commit(env):
         env.cr.commit()  # pylint: disable=invalid-commit
 
 
+def lock(env, account_id):
+    """True when this database session now holds the mailbox (until ``unlock``): a
+    session lock, so it outlives the sync's commits; taken twice, released twice."""
+    env.cr.execute("SELECT pg_try_advisory_lock(%s, %s)", [LOCK_NAMESPACE, account_id])
+    return env.cr.fetchone()[0]
+
+
+def unlock(env, account_id):
+    env.cr.execute("SELECT pg_advisory_unlock(%s, %s)", [LOCK_NAMESPACE, account_id])
+
+
 def rollback(env):
     # Tests run in one transaction (savepoints there undo a failed batch).
     if not getattr(threading.current_thread(), "testing", False):
@@ -56,12 +67,10 @@ class MailboxSync:
         self.poster = Poster(env, self.context, account)
 
     def lock(self):
-        """True when this worker now holds the mailbox (until ``unlock``)."""
-        self.env.cr.execute("SELECT pg_try_advisory_lock(%s, %s)", [LOCK_NAMESPACE, self.account.id])
-        return self.env.cr.fetchone()[0]
+        return lock(self.env, self.account.id)
 
     def unlock(self):
-        self.env.cr.execute("SELECT pg_advisory_unlock(%s, %s)", [LOCK_NAMESPACE, self.account.id])
+        unlock(self.env, self.account.id)
 
     def window_start(self):
         """The oldest date imported, fixed at the first sync."""

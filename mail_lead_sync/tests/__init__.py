@@ -12,6 +12,7 @@ if __name__.startswith("odoo.addons."):
         test_privacy,
         test_real_mail,
         test_real_mailboxes,
+        test_schedule,
         test_security_attacks,
         test_security_scope,
         test_security_sending,

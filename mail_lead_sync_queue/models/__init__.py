@@ -1,0 +1,1 @@
+from . import mail_sync_account

@@ -12,7 +12,7 @@ contact), then for each path and worker count, on a fresh copy of a database hol
 the mailboxes (not synced yet):
 
   cron  - N real ``odoo-bin --max-cron-threads=1`` servers sharing the database:
-          N cron workers take the sync's lanes (see models/mail_sync_schedule.py);
+          N cron workers take the sync's lanes (see models/mail_sync_schedule_mixin.py);
   queue - (when OCA queue_job is found, --queue-job-addons) a real ``odoo-bin
           --load=base,web,queue_job`` with mail_lead_sync_queue and channel
           root.mail_sync of capacity N: one job per mailbox, N at a time.

@@ -1,5 +1,10 @@
 # The mailbox inherits the mixins: Odoo builds models in import order.
-from . import mail_sync_connection_mixin, mail_sync_oauth_mixin, mail_sync_sending_mixin
+from . import (
+    mail_sync_connection_mixin,
+    mail_sync_oauth_mixin,
+    mail_sync_schedule_mixin,
+    mail_sync_sending_mixin,
+)
 
 # isort: split
 from . import (
@@ -15,7 +20,6 @@ from . import (
     mail_sync_link,
     mail_sync_never,
     mail_sync_pending_address,
-    mail_sync_schedule,
     mail_thread,
     res_company,
     res_config_settings,

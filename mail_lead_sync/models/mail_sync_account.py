@@ -19,7 +19,12 @@ SERVER_FIELDS = ("host", "port", "smtp_host", "smtp_port")
 
 class MailSyncAccount(models.Model):
     _name = "mail.sync.account"
-    _inherit = ["mail.sync.oauth.mixin", "mail.sync.connection.mixin", "mail.sync.sending.mixin"]
+    _inherit = [
+        "mail.sync.oauth.mixin",
+        "mail.sync.connection.mixin",
+        "mail.sync.sending.mixin",
+        "mail.sync.schedule.mixin",
+    ]
     _description = "Mailbox synced to the CRM"
     _order = "user_id, email"
 

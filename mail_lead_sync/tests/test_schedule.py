@@ -7,7 +7,7 @@ from odoo.tests import TransactionCase, tagged
 
 from .common import MailSyncCase
 
-SCHEDULE = "odoo.addons.mail_lead_sync.models.mail_sync_schedule"
+SCHEDULE = "odoo.addons.mail_lead_sync.models.mail_sync_schedule_mixin"
 BATCH_SIZE = "odoo.addons.mail_lead_sync.models.mail_sync_account.BATCH_SIZE"
 
 

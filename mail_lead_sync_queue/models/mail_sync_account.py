@@ -2,7 +2,7 @@ from odoo import _, api, models
 from odoo.exceptions import UserError
 
 from odoo.addons.mail_lead_sync.engine import errors
-from odoo.addons.mail_lead_sync.models import mail_sync_schedule
+from odoo.addons.mail_lead_sync.models import mail_sync_schedule_mixin
 from odoo.addons.queue_job.exception import RetryableJobError
 from odoo.addons.queue_job.job import identity_exact
 
@@ -39,7 +39,7 @@ class MailSyncAccount(models.Model):
             return _("Not synced: another worker is syncing this mailbox.")
         try:
             self.with_context(mail_sync_job=True, lang=self.user_id.lang or "en_US")._sync(
-                time_budget=mail_sync_schedule.SLICE_SECONDS
+                time_budget=mail_sync_schedule_mixin.SLICE_SECONDS
             )
         finally:
             # The mailbox's state (an error included) is kept even when the job fails.

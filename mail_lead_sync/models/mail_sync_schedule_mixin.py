@@ -35,8 +35,12 @@ RUN_SECONDS = 25
 LANE_CODE = "model._cron_sync()"
 
 
-class MailSyncAccount(models.Model):
-    _inherit = "mail.sync.account"
+class MailSyncScheduleMixin(models.AbstractModel):
+    """When the mailbox is synced: the claims and lanes of the cron, inherited by
+    ``mail.sync.account`` (mail_lead_sync_queue queues jobs instead)."""
+
+    _name = "mail.sync.schedule.mixin"
+    _description = "Mailbox Sync Scheduling"
 
     sync_claimed_date = fields.Datetime(
         "Last Sync Attempt", readonly=True, copy=False, help="When a worker last took this mailbox to sync it."

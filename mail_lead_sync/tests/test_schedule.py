@@ -8,7 +8,7 @@ from odoo.tests import TransactionCase, tagged
 from .common import MailSyncCase
 
 SCHEDULE = "odoo.addons.mail_lead_sync.models.mail_sync_schedule_mixin"
-BATCH_SIZE = "odoo.addons.mail_lead_sync.models.mail_sync_account.BATCH_SIZE"
+BATCH_SIZE = "odoo.addons.mail_lead_sync.pipeline.run.BATCH_SIZE"
 
 
 @tagged("post_install", "-at_install")

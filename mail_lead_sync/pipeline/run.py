@@ -129,17 +129,10 @@ class MailboxSync:
 
     def process_batch(self, folder, batch, box):
         """Index one batch of any reader, match it, fetch and post what matched."""
-        fresh = self.index.insert(folder, batch, self.context.owner)
+        fresh = self.index.insert(folder, batch, self.context.owner, Matcher(self.env, self.context).decide)
         if batch.failures:
             self.index.insert_failures(folder, batch.failures)
-        if not fresh:
-            return
-        decisions = Matcher(self.env, self.context).decide([entry.record for _row, entry in fresh])
-        wanted = {entry.key: row_id for (row_id, entry), d in zip(fresh, decisions, strict=True) if d.posted}
-        self.index.set_states(
-            [(row_id, "skipped" if d.reason != "no matching record" else "indexed", d.reason)
-             for (row_id, _e), d in zip(fresh, decisions, strict=True) if not d.posted]
-        )  # fmt: skip
+        wanted = {entry.key: row_id for row_id, entry, decision in fresh if decision.posted}
         if wanted:
             raw_by_key = dict(box.fetch_bodies(folder._engine_folder(), list(wanted)))
             self.poster.post_bodies([(wanted[key], raw_by_key.get(key)) for key in wanted])

@@ -76,9 +76,14 @@ def settings(host, port, cafile):
 
 
 def run_floor(conf, batch):
+    """Messages read by imapclient alone over a fresh connection of ``conf`` (an
+    ``ImapSettings``): every UID, in batches of ``batch``, the reader's header fetch."""
     import imapclient
 
-    client = imapclient.IMAPClient(conf.host, port=conf.port, ssl=True, ssl_context=conf.ssl_context, timeout=60)
+    tls = conf.security == "ssl"
+    client = imapclient.IMAPClient(
+        conf.host, port=conf.port, ssl=tls, ssl_context=conf.ssl_context if tls else None, timeout=60
+    )
     client.login(conf.login, conf.password)
     client.select_folder("INBOX", readonly=True)
     uids = client.search(["ALL"])

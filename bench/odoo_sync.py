@@ -2,21 +2,29 @@
 """End-to-end speed in Odoo: mail_lead_sync against Odoo's own fetcher.
 
     python3 bench/odoo_sync.py [--messages 10000] [--match 0.1] [--fetchmail 1000] [--db mls_bench]
+                               [--profile FILE]
 
 Needs an importable Odoo 18 and PostgreSQL on 127.0.0.1 (role odoo/odoo, as
 .ci/run or scripts/run-odoo leave them). Creates (or reuses) a database with
 mail_lead_sync installed, starts a Dovecot on 127.0.0.1, fills a mailbox with
 --messages generated emails of which --match involve a known contact, then
 measures, each on the real Odoo and the real server:
+  floor     - imapclient alone on the same mailbox: a fresh connection, every UID,
+              the header fetch the IMAP reader asks for, in the sync's batch size
+              (bench/index_speed.py's floor; best of one run before the sync and
+              one after, so the ratio is never flattered by a slow floor);
   sync      - action_sync_now(): history import, index + match + post, commits per batch;
   unchanged - a second sync with nothing new;
   retro     - a contact gets an address found in the index: its past emails linked;
   fetchmail - Odoo's fetchmail.server (IMAP, creating crm.lead) on the first
               --fetchmail emails of a copy of the same mailbox (0 to skip).
-Prints emails landed per second, SQL queries per landed email, times, peak RSS.
+Prints emails landed per second, SQL queries per landed email, the first sync as
+a share of the floor, times, peak RSS. --profile FILE keeps a cProfile of the first
+sync (read it with pstats).
 """
 
 import argparse
+import cProfile
 import pathlib
 import random
 import resource
@@ -27,6 +35,8 @@ import time
 REPO = pathlib.Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from bench.index_speed import run_floor  # noqa: E402
+from mail_lead_sync.engine.imap import ImapSettings  # noqa: E402
 from mail_lead_sync.tests.dovecot import DovecotServer  # noqa: E402
 
 LOGIN, PASSWORD = "bench@acme.test", "bench-password"
@@ -81,18 +91,29 @@ def odoo_env(db, extra_addons=(), modules="mail_lead_sync"):
     return odoo.modules.registry.Registry(db)
 
 
+def floor_seconds(server, batch):
+    """Seconds imapclient alone takes to read the mailbox's headers (see run_floor)."""
+    conf = ImapSettings(host=server.host, port=server.port_plain, security="none", login=LOGIN, password=PASSWORD)
+    started = time.perf_counter()
+    run_floor(conf, batch)
+    return time.perf_counter() - started
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--messages", type=int, default=10_000)
     parser.add_argument("--match", type=float, default=0.1)
     parser.add_argument("--fetchmail", type=int, default=1000)
     parser.add_argument("--db", default="mls_bench")
+    parser.add_argument("--profile", metavar="FILE", help="write a cProfile of the first sync to FILE")
     args = parser.parse_args()
 
     import odoo
     from odoo import SUPERUSER_ID, api
 
     registry = odoo_env(args.db)
+    from odoo.addons.mail_lead_sync.pipeline.run import BATCH_SIZE
+
     contacts = [f"contact{i}@client{i % 50}.test" for i in range(200)]
     late = "latecomer@client.test"
     with DovecotServer() as server:
@@ -100,6 +121,7 @@ def main():
         started = time.perf_counter()
         server.append_many(LOGIN, "INBOX", generate(args.messages, args.match, contacts, late))
         print(f"filled {args.messages} emails in {time.perf_counter() - started:.1f}s")
+        floor_s = floor_seconds(server, BATCH_SIZE)
 
         with registry.cursor() as cr:
             env = api.Environment(cr, SUPERUSER_ID, {})
@@ -117,9 +139,15 @@ def main():
             cr.commit()
             before_messages = env["mail.message"].search_count([("message_type", "=", "email")])
             queries = odoo.sql_db.sql_counter
+            profile = cProfile.Profile() if args.profile else None
             started = time.perf_counter()
-            account.action_sync_now()
+            if profile:
+                profile.runcall(account.action_sync_now)
+            else:
+                account.action_sync_now()
             sync_s = time.perf_counter() - started
+            if profile:
+                profile.dump_stats(args.profile)
             if account.state != "ok":
                 # A sync that failed would measure nothing: say why instead of printing zeros.
                 raise SystemExit(f"the sync did not finish: {account.state}: {account.last_error}")
@@ -139,10 +167,15 @@ def main():
             retro = env["mail.message"].search_count([("model", "=", "res.partner"), ("res_id", "=", partner.id),
                                                       ("message_type", "=", "email")])  # fmt: skip
             cr.commit()
+        floor_s = min(floor_s, floor_seconds(server, BATCH_SIZE))
 
+        print(f"floor     : imapclient header fetch of the same mailbox in {floor_s:.2f}s "
+              f"= {args.messages / floor_s:,.0f} emails/s")  # fmt: skip
         print(f"sync      : {indexed} emails indexed, {landed} landed in chatter in {sync_s:.1f}s "
               f"= {landed / sync_s:,.0f} landed/s, {args.messages / sync_s:,.0f} indexed/s; "
               f"{queries / max(landed, 1):.2f} SQL queries per landed email")  # fmt: skip
+        print(f"first sync = {floor_s / sync_s:.0%} of the imapclient header floor "
+              f"({args.messages / sync_s:,.0f} emails/s)")  # fmt: skip
         print(f"unchanged : second sync with nothing new in {unchanged_s:.3f}s")
         print(f"retro     : {retro} past emails linked to a new contact address in {retro_s:.2f}s")
 

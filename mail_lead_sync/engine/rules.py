@@ -8,6 +8,9 @@ from dataclasses import dataclass
 
 from . import addresses
 
+# Why an email no record wants stays in the index (a contact or lead may come later).
+NO_MATCH = "no matching record"
+
 
 @dataclass(frozen=True, slots=True)
 class InternalRules:
@@ -173,4 +176,4 @@ def decide(record, rules, records_by_address, links_by_message_id, owner_address
         return Decision({}, "ambiguous thread", thread.ancestor)
     if thread.targets:
         return Decision(thread.targets, "thread", thread.ancestor)
-    return Decision({}, "no matching record")
+    return Decision({}, NO_MATCH)

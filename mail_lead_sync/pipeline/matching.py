@@ -47,6 +47,9 @@ class MatchContext:
     share_level: str  # the mailbox's sharing level (full, subject, metadata)
     skip_noise: bool
     max_attachment: int  # bytes; 0: no limit
+    # Whether the company's mailboxes may post on records without a company (see
+    # ``in_scope``), read once: every batch's matching asks.
+    shares_records: bool
 
     @classmethod
     def for_mailbox(cls, account):
@@ -61,6 +64,7 @@ class MatchContext:
             share_level=account.share_level,
             skip_noise=company.mail_sync_skip_noise,
             max_attachment=_max_attachment(company),
+            shares_records=company._mail_sync_shares_records(),
         )
 
     @classmethod
@@ -77,6 +81,7 @@ class MatchContext:
             share_level="full",
             skip_noise=False,  # the user chose to log it
             max_attachment=_max_attachment(user.company_id),
+            shares_records=company._mail_sync_shares_records(),
         )
 
 
@@ -91,6 +96,7 @@ class Matcher:
         self.env = env
         self.context = context
         self.company = context.company
+        self.scope = {"company": context.company.id, "shared": context.shares_records}
 
     def records_by_address(self, wanted):
         """{address: {(model, id)}} for contacts and active leads carrying it that
@@ -109,7 +115,7 @@ class Matcher:
             SELECT p.email_normalized, 'crm.lead', l.id FROM crm_lead l JOIN res_partner p ON p.id = l.partner_id
              WHERE p.email_normalized = ANY(%(a)s) AND l.active AND {in_scope("l")}
             """,
-            {"a": list(wanted), **scope_params(self.company)},
+            {"a": list(wanted), **self.scope},
         )
         for address, model, res_id in self.env.cr.fetchall():
             found.setdefault(address, set()).add((model, res_id))
@@ -125,7 +131,7 @@ class Matcher:
                 SELECT l.message_id, l.res_model, l.res_id, l.address FROM mail_sync_link l
                  WHERE l.message_id = ANY(%(ids)s) AND l.state = 'linked' AND {LINK_IN_SCOPE}
                 """,
-                {"ids": list(message_ids), **scope_params(self.company)},
+                {"ids": list(message_ids), **self.scope},
             )
             for message_id, model, res_id, address in self.env.cr.fetchall():
                 links.setdefault(message_id, {})[(model, res_id)] = address

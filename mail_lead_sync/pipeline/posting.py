@@ -8,6 +8,8 @@ import logging
 from odoo import fields
 from odoo.tools import formataddr
 
+from odoo.addons.mail.models.mail_message import _image_dataurl
+
 from ..engine import rules
 from ..engine.message import MalformedMessage, parse_message
 from . import bodies
@@ -150,7 +152,12 @@ class Poster:
             # gateway keeps them: the cron runs as an administrator, whose attachments
             # would otherwise keep their type and be served as pages of Odoo's site.
             Model = self.env[model].sudo().with_context(attachments_mime_plainxml=True)
-            messages |= Model._message_create(values_list)
+            # The records' names in one read: mail.message would read them one by one.
+            records = Model.browse({values["res_id"] for values in values_list})
+            names = {record.id: record.display_name for record in records}
+            for values in values_list:
+                values.setdefault("record_name", names[values["res_id"]])
+            messages |= create_sanitized_once(Model, values_list)
         by_key = {(m.message_id, m.model, m.res_id): m.id for m in messages}
         for values in link_values:
             values["mail_message_id"] = by_key.get((values["message_id"], values["res_model"], values["res_id"]))
@@ -175,6 +182,36 @@ class Poster:
 
     def authors(self, addresses):
         return sender_contacts(self.env, addresses, self.context.company)
+
+
+def create_sanitized_once(Model, values_list):
+    """``Model._message_create(values_list)``, each body sanitized once.
+
+    Creating a message sanitizes its body twice with the same options (for the
+    column and for the cache), the most costly step of a first sync. Here the
+    bodies are left out of the create and written after it, sanitized once by the
+    body field itself, exactly as the create would have stored them. A body with
+    inline images goes through the create as it is: mail.message turns those into
+    attachments there."""
+    bodies = [values.pop("body") if body_written_after(values) else None for values in values_list]
+    messages = Model._message_create(values_list)
+    field = messages._fields["body"]
+    rows = []
+    for message, body in zip(messages, bodies, strict=True):
+        if body is not None:
+            clean = field.convert_to_column_insert(body, message)
+            rows.append((message.id, clean))
+            message.env.cache.set(message, field, field.convert_to_cache(clean, message, validate=False))
+    if rows:
+        messages.env.cr.execute_values(
+            "UPDATE mail_message m SET body = v.body FROM (VALUES %s) AS v(id, body) WHERE m.id = v.id", rows
+        )
+    return messages
+
+
+def body_written_after(values):
+    body = values.get("body")
+    return bool(body) and not _image_dataurl.search(body)
 
 
 def sender_contacts(env, addresses, company):

@@ -3,6 +3,7 @@ indexed, matched and posted in a transaction of its own, and kept even when some
 of its emails are not."""
 
 import logging
+import queue
 import threading
 import time
 from types import SimpleNamespace
@@ -55,6 +56,59 @@ def rollback(env):
         env.cr.rollback()
 
 
+class ReadAhead:
+    """A reader's batches (``batches``, a generator), read one batch ahead in a
+    thread of its own: the next batch comes over the wire and is parsed while the
+    database works on this one. The mailbox is used by one side at a time: the
+    thread holds ``lock`` while it reads, the sync whenever it uses the mailbox
+    itself. A context manager: leaving it stops the thread and closes the reader,
+    whatever was left unread (the next sync reads it again from the cursor)."""
+
+    _END = object()
+
+    def __init__(self, batches, lock):
+        self.batches = batches
+        self.lock = lock
+        self.ready = queue.Queue(maxsize=1)
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self._read, name="mail-sync-read-ahead", daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __iter__(self):
+        while True:
+            item, error = self.ready.get()
+            if error is not None:
+                raise error
+            if item is self._END:
+                return
+            yield item
+
+    def _read(self):
+        try:
+            while not self.stopped.is_set():
+                with self.lock:
+                    item = next(self.batches, self._END)
+                self.ready.put((item, None))
+                if item is self._END:
+                    return
+        except BaseException as exc:  # noqa: BLE001 - raised again in the sync's own thread
+            self.ready.put((None, exc))
+
+    def __exit__(self, *exc_info):
+        self.stopped.set()
+        # A batch read and not taken is dropped; the thread may then finish its put.
+        while self.thread.is_alive():
+            try:
+                self.ready.get(timeout=0.1)
+            except queue.Empty:
+                pass
+        self.thread.join()
+        self.batches.close()
+
+
 class MailboxSync:
     """Reads one mailbox (``account``, with sudo for its cursors) into the index
     and the chatter. The account locks it and records how it went."""
@@ -65,6 +119,8 @@ class MailboxSync:
         self.context = MatchContext.for_mailbox(account)
         self.index = HeaderIndex(env, account)
         self.poster = Poster(env, self.context, account)
+        # Held by whoever uses the open mailbox: the sync, or its read-ahead.
+        self.box_lock = threading.Lock()
 
     def lock(self):
         return lock(self.env, self.account.id)
@@ -95,11 +151,13 @@ class MailboxSync:
                 cursor = folder._engine_cursor(box.cursor_type)
                 if box.is_unchanged(found, cursor):
                     continue
-                for batch in box.index(found, cursor, since=since, batch_size=BATCH_SIZE):
-                    self.land_batch(folder, batch, box)
-                    commit(self.env)
-                    if deadline and time.monotonic() > deadline:
-                        return False
+                batches = box.index(found, cursor, since=since, batch_size=BATCH_SIZE)
+                with ReadAhead(batches, self.box_lock) as ahead:
+                    for batch in ahead:
+                        self.land_batch(folder, batch, box)
+                        commit(self.env)
+                        if deadline and time.monotonic() > deadline:
+                            return False
             ThreadFollower(self.env, account).follow(box)
         return True
 
@@ -138,19 +196,13 @@ class MailboxSync:
 
     def process_batch(self, folder, batch, box):
         """Index one batch of any reader, match it, fetch and post what matched."""
-        fresh = self.index.insert(folder, batch, self.context.owner)
+        fresh = self.index.insert(folder, batch, self.context.owner, Matcher(self.env, self.context).decide)
         if batch.failures:
             self.index.insert_failures(folder, batch.failures)
-        if not fresh:
-            return
-        decisions = Matcher(self.env, self.context).decide([entry.record for _row, entry in fresh])
-        wanted = {entry.key: row_id for (row_id, entry), d in zip(fresh, decisions, strict=True) if d.posted}
-        self.index.set_states(
-            [(row_id, "skipped" if d.reason != "no matching record" else "indexed", d.reason)
-             for (row_id, _e), d in zip(fresh, decisions, strict=True) if not d.posted]
-        )  # fmt: skip
+        wanted = {entry.key: row_id for row_id, entry, decision in fresh if decision.posted}
         if wanted:
-            raw_by_key = dict(box.fetch_bodies(folder._engine_folder(), list(wanted)))
+            with self.box_lock:
+                raw_by_key = dict(box.fetch_bodies(folder._engine_folder(), list(wanted)))
             self.poster.post_bodies([(wanted[key], raw_by_key.get(key)) for key in wanted])
 
     def keep_failed(self, folder, failures):

@@ -2,12 +2,17 @@ import email.mime.application
 import email.mime.multipart
 import email.mime.text
 import email.utils
+import threading
 from unittest.mock import patch
 
+import odoo
 from odoo.exceptions import AccessError
 from odoo.tests import new_test_user, tagged
 
+from ..engine import errors
+from ..engine.imap import ImapMailbox
 from ..pipeline.posting import Poster
+from ..pipeline.run import MailboxSync
 from .common import MailSyncCase
 
 
@@ -162,6 +167,115 @@ class TestSync(MailSyncCase):
         with patch("odoo.addons.mail_lead_sync.pipeline.run.BATCH_SIZE", 2):
             self.box.action_sync_now()
         self.assertEqual(sorted(self.synced(partner).mapped("subject")), [f"Mail {n}" for n in range(5)])
+
+    def _queries_to_sync(self, count, start):
+        """SQL queries of a sync landing ``count`` emails, each on a contact of its own."""
+        for n in range(start, start + count):
+            self.env["res.partner"].create({"name": f"Client {n}", "email": f"client{n}@client.test"})
+            self.deliver(self.box, "INBOX", f"client{n}@client.test", "bob@acme.test", f"Hi {n}", f"<q{n}@client.test>")
+        # As a cron's sync finds them: nothing of the records in memory (each batch commits).
+        self.env.invalidate_all()
+        before = odoo.sql_db.sql_counter
+        self.box.action_sync_now()
+        return odoo.sql_db.sql_counter - before
+
+    def test_a_batch_costs_the_same_queries_whatever_its_number_of_emails(self):
+        # Per batch, not per email: each email's own query (its record's name, its
+        # index row's state) would make a first sync of a large mailbox crawl.
+        few = self._queries_to_sync(5, 0)
+        many = self._queries_to_sync(45, 100)
+        self.assertEqual(self.env["mail.message"].search_count([("message_id", "=like", "<q%@client.test>")]), 50)
+        self.assertLess(many - few, 10, f"{few} queries for 5 emails, {many} for 45")
+
+    def test_synced_email_names_its_record_and_keeps_its_inline_images(self):
+        partner = self.env["res.partner"].create({"name": "Dana", "email": "dana@client.test"})
+        lead = self.env["crm.lead"].create({"name": "Dana's deal", "partner_id": partner.id})
+        pixel = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
+        for subject, html in (
+            ("Inline", f'<p>Plan</p><img src="data:image/png;base64,{pixel}"><script>alert(1)</script>'),
+            ("Plain html", '<p onclick="steal()">Offer <b>attached</b></p><script>alert(2)</script>'),
+        ):
+            msg = email.mime.text.MIMEText(html, "html")
+            msg["From"], msg["To"], msg["Subject"] = "dana@client.test", "bob@acme.test", subject
+            msg["Message-ID"], msg["Date"] = f"<{subject[0]}@client.test>", email.utils.formatdate()
+            self.dovecot.append(self.box.email, "INBOX", msg.as_bytes())
+        self.box.action_sync_now()
+        for record in (partner, lead):
+            by_subject = {m.subject: m for m in self.synced(record)}
+            self.assertEqual(set(by_subject), {"Inline", "Plain html"})
+            for message in by_subject.values():
+                self.assertEqual(message.record_name, record.display_name)
+                self.assertNotIn("<script", message.body)
+                self.assertNotIn("onclick", message.body)
+            # The inline image became an attachment of the message, as Odoo's create makes it.
+            inline = by_subject["Inline"]
+            self.assertIn("/web/image/", inline.body)
+            self.assertNotIn("data:image", inline.body)
+            self.assertEqual(len(inline.attachment_ids), 1)
+            self.assertIn("<b>attached</b>", by_subject["Plain html"].body)
+            # What the database holds is what the chatter reads.
+            by_subject["Plain html"].invalidate_recordset(["body"])
+            self.assertIn("<b>attached</b>", by_subject["Plain html"].body)
+
+    def _reading_threads(self):
+        return [t for t in threading.enumerate() if t.name == "mail-sync-read-ahead"]
+
+    def test_next_batch_is_read_while_one_lands(self):
+        partner = self.env["res.partner"].create({"name": "Dana", "email": "dana@client.test"})
+        for n in range(4):
+            self.deliver(self.box, "INBOX", "dana@client.test", "bob@acme.test", f"Mail {n}", f"<ra{n}@client.test>")
+        real_index, real_land = ImapMailbox.index, MailboxSync.land_batch
+        second_read, overlapped = threading.Event(), []
+
+        def index(box, *args, **kwargs):
+            for n, batch in enumerate(real_index(box, *args, **kwargs)):
+                if n == 1:
+                    second_read.set()
+                yield batch
+
+        def land_batch(sync, *args, **kwargs):
+            if not overlapped:
+                # The second batch comes in while the first one lands (a bound, not a measure).
+                overlapped.append(second_read.wait(timeout=10))
+            return real_land(sync, *args, **kwargs)
+
+        with (
+            patch("odoo.addons.mail_lead_sync.pipeline.run.BATCH_SIZE", 2),
+            patch.object(ImapMailbox, "index", index),
+            patch.object(MailboxSync, "land_batch", land_batch),
+        ):
+            self.box.action_sync_now()
+        self.assertEqual(overlapped, [True])
+        self.assertEqual(sorted(self.synced(partner).mapped("subject")), [f"Mail {n}" for n in range(4)])
+        self.assertFalse(self._reading_threads())
+
+    def test_mailbox_failing_while_read_ahead_stops_the_sync_as_before(self):
+        partner = self.env["res.partner"].create({"name": "Dana", "email": "dana@client.test"})
+        for n in range(6):
+            self.deliver(self.box, "INBOX", "dana@client.test", "bob@acme.test", f"Mail {n}", f"<rf{n}@client.test>")
+        real_index = ImapMailbox.index
+
+        def index(box, *args, **kwargs):
+            for n, batch in enumerate(real_index(box, *args, **kwargs)):
+                if n == 1:
+                    raise errors.ServerError("The server went away")
+                yield batch
+
+        with (
+            patch("odoo.addons.mail_lead_sync.pipeline.run.BATCH_SIZE", 2),
+            patch.object(ImapMailbox, "index", index),
+        ):
+            self.box.action_sync_now()
+        self.assertEqual(self.box.state, "error")
+        self.assertIn("The server went away", self.box.last_error)
+        kept = sorted(self.synced(partner).mapped("subject"))
+        self.assertEqual(kept, ["Mail 0", "Mail 1"], "the first batch is kept")
+        self.assertFalse(self._reading_threads())
+        # Out of time after one batch: the sync stops with a batch left, and so does its reader.
+        with patch("odoo.addons.mail_lead_sync.pipeline.run.BATCH_SIZE", 2):
+            self.assertFalse(MailboxSync(self.env, self.box).run(time_budget=-1))
+        self.assertEqual(len(self.synced(partner)), 4)
+        self.assertFalse(self._reading_threads())
 
     def test_settings_missing_are_said_in_words_by_the_cron(self):
         self.box.host = False

@@ -290,7 +290,7 @@ def measure(db, template, addons_path, path, workers, proxy_port):
         t0 = psql(db, "UPDATE mail_sync_account SET sync_enabled = true RETURNING now() at time zone 'utc'")[0][0]
         kick(db, path)
         import_s, first_turn = wait_for(db, t0, "state = 'ok'", "history import")
-        emails = psql(db, "SELECT count(*) FROM mail_sync_message")[0][0]
+        emails = psql(db, "SELECT count(*) FROM mail_sync_index")[0][0]
 
         # Steady state: every mailbox due again, nothing new on the server.
         t1 = psql(

@@ -257,7 +257,9 @@ def kick(db, path):
         code,
         path == "cron",
     )
-    psql(db, "SELECT pg_notify('cron_trigger', %s)", db)
+    # Cron workers LISTEN in the postgres database (as ir.cron._notifydb NOTIFYs): a
+    # NOTIFY in the database itself is never heard, and they wake at their next poll.
+    psql("postgres", "SELECT pg_notify('cron_trigger', %s)", db)
 
 
 def wait_for(db, since, done_sql, label):

@@ -13,12 +13,18 @@ the mailboxes (not synced yet):
 
   cron  - N real ``odoo-bin --max-cron-threads=1`` servers sharing the database:
           N cron workers take the sync's lanes (see models/mail_sync_schedule_mixin.py);
-  queue - (when OCA queue_job is found, --queue-job-addons) a real ``odoo-bin
-          --load=base,web,queue_job`` with mail_lead_sync_queue and channel
-          root.mail_sync of capacity N: one job per mailbox, N at a time.
+  queue - (when OCA queue_job is found, --queue-job-addons) a real prefork ``odoo-bin
+          --workers=N --load=base,web,queue_job`` with mail_lead_sync_queue and
+          channel root.mail_sync of capacity N: one job per mailbox, N at a time,
+          each in its own worker process (as in production: threads would share
+          one interpreter lock).
 
-Servers run threaded (--workers=0): the prefork master respawns its gevent process
-in a loop on a machine without zope.interface, which would eat the CPU measured.
+Prefork needs gevent to start (the master spawns its longpolling process), and
+gevent resolves its requirements through setuptools' pkg_resources, which before
+setuptools 76 cannot find the zope.interface and zope.event wheels installed under
+``zope_interface-*.dist-info``: the gevent process dies at once and the master
+respawns it in a loop. requirements-dev.txt pins a setuptools that can; the bench
+checks this before it starts.
 
 and measures the time until every mailbox's history is in, the longest any mailbox
 waited for its first slice, then one steady-state pass (every mailbox due, nothing
@@ -177,14 +183,31 @@ def copy_database(template, db):
 
 # -- one measured run ----------------------------------------------------------
 def start_odoo(db, addons_path, path, workers):
-    """The Odoo servers of one run, each in threaded mode (the prefork master would
-    respawn its gevent process in a loop here: zope.interface is missing)."""
+    """The Odoo servers of one run: N threaded servers (cron), or one prefork
+    server with N HTTP worker processes (queue)."""
     if path == "cron":
         # N servers sharing the database, one cron thread each: N cron workers.
-        return [spawn_odoo(db, addons_path, ["--max-cron-threads", "1"], {}, n) for n in range(workers)]
-    # One server whose job runner sends N jobs at a time to its HTTP threads.
+        return [spawn_odoo(db, addons_path, ["--workers", "0", "--max-cron-threads", "1"], {}, n)
+                for n in range(workers)]  # fmt: skip
+    # One prefork server whose job runner sends N jobs at a time to its N workers.
     env = {"ODOO_QUEUE_JOB_CHANNELS": f"root:{workers},root.mail_sync:{workers}"}
-    return [spawn_odoo(db, addons_path, ["--max-cron-threads", "1", "--load", "base,web,queue_job"], env, 0)]
+    extra = ["--workers", str(workers), "--gevent-port", str(free_port()), "--max-cron-threads", "1",
+             "--load", "base,web,queue_job"]  # fmt: skip
+    return [spawn_odoo(db, addons_path, extra, env, 0)]
+
+
+def check_prefork():
+    """Stop with the cause when gevent cannot start here (see the module's docstring):
+    the prefork master would respawn its longpolling process in a loop."""
+    probe = subprocess.run(
+        [sys.executable, "-c", "import gevent.monkey; gevent.monkey.patch_all()"], capture_output=True, text=True
+    )
+    if probe.returncode:
+        last = (probe.stderr.strip().splitlines() or ["?"])[-1]
+        raise SystemExit(
+            f"queue: a prefork Odoo cannot start its gevent process with {sys.executable} ({last}); "
+            "pip install -r requirements-dev.txt (it pins a setuptools whose pkg_resources finds zope.interface)"
+        )
 
 
 def spawn_odoo(db, addons_path, extra, extra_env, n):
@@ -194,7 +217,7 @@ def spawn_odoo(db, addons_path, extra, extra_env, n):
     http_port = free_port()
     args = [sys.executable, f"{root}/odoo-bin", "-d", db, "--db-filter", f"^{db}$", "--addons-path", addons_path,
             "--db_host", PG["host"], "--db_port", str(PG["port"]), "--db_user", PG["user"],
-            "--db_password", PG["password"], "--http-port", str(http_port), "--workers", "0",
+            "--db_password", PG["password"], "--http-port", str(http_port),
             "--log-level", "warn", "--logfile", f"/tmp/team_sync-{db}-{n}.log", *extra]  # fmt: skip
     proc = subprocess.Popen(args, env={**PGENV, **extra_env}, start_new_session=True, stdin=subprocess.DEVNULL)
     import socket
@@ -234,7 +257,9 @@ def kick(db, path):
         code,
         path == "cron",
     )
-    psql(db, "SELECT pg_notify('cron_trigger', %s)", db)
+    # Cron workers LISTEN in the postgres database (as ir.cron._notifydb NOTIFYs): a
+    # NOTIFY in the database itself is never heard, and they wake at their next poll.
+    psql("postgres", "SELECT pg_notify('cron_trigger', %s)", db)
 
 
 def wait_for(db, since, done_sql, label):
@@ -267,7 +292,7 @@ def measure(db, template, addons_path, path, workers, proxy_port):
         t0 = psql(db, "UPDATE mail_sync_account SET sync_enabled = true RETURNING now() at time zone 'utc'")[0][0]
         kick(db, path)
         import_s, first_turn = wait_for(db, t0, "state = 'ok'", "history import")
-        emails = psql(db, "SELECT count(*) FROM mail_sync_message")[0][0]
+        emails = psql(db, "SELECT count(*) FROM mail_sync_index")[0][0]
 
         # Steady state: every mailbox due again, nothing new on the server.
         t1 = psql(
@@ -302,6 +327,8 @@ def main():
     if "queue" in paths and not args.queue_job_addons:
         print("queue: SKIPPED, no queue_job found (install it as .ci/run does, or pass --queue-job-addons)")
         paths.remove("queue")
+    if "queue" in paths:
+        check_prefork()
 
     netem, why = netem_available()
     print(f"network: tc netem {'works here' if netem else f'is not available here ({why})'}; using a userspace "

@@ -82,8 +82,11 @@ class MailSyncScheduleMixin(models.AbstractModel):
     @api.model
     def _busy_ids(self):
         """Mailboxes some session (a cron lane, a job, Sync Now) is syncing right now."""
+        # pg_locks lists the advisory locks of every database of the cluster: another
+        # database's mailbox with the same id is another mailbox.
         self.env.cr.execute(
-            "SELECT objid FROM pg_locks WHERE locktype = 'advisory' AND classid = %s AND objsubid = 2 AND granted",
+            "SELECT objid FROM pg_locks WHERE locktype = 'advisory' AND classid = %s AND objsubid = 2 AND granted "
+            "AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
             [run.LOCK_NAMESPACE],
         )
         return {row[0] for row in self.env.cr.fetchall()}

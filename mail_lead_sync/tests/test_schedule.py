@@ -5,6 +5,7 @@ from unittest.mock import patch
 from odoo import SUPERUSER_ID, api, sql_db
 from odoo.tests import TransactionCase, tagged
 
+from ..pipeline.run import LOCK_NAMESPACE
 from .common import MailSyncCase
 
 SCHEDULE = "odoo.addons.mail_lead_sync.models.mail_sync_schedule_mixin"
@@ -64,6 +65,20 @@ class TestClaims(TransactionCase):
         both = claimed[0] + claimed[1]
         self.assertEqual(sorted(both), sorted(self.ids), "each mailbox claimed once, by one session")
         self.assertTrue(claimed[0] and claimed[1], "both sessions got work")
+
+    def test_a_mailbox_of_another_database_with_the_same_id_is_not_busy_here(self):
+        # Advisory locks are per database, but pg_locks lists those of every database
+        # of the cluster: another database's sync of its own mailbox with this id
+        # must not keep this one from being queued or taken.
+        account_id = min(self.ids)
+        with sql_db.db_connect("postgres").cursor() as other:
+            other.execute("SELECT pg_advisory_lock(%s, %s)", [LOCK_NAMESPACE, account_id])
+            try:
+                Account = self.env["mail.sync.account"]
+                self.assertNotIn(account_id, Account._busy_ids())
+                self.assertIn(account_id, Account._waiting_ids())
+            finally:
+                other.execute("SELECT pg_advisory_unlock(%s, %s)", [LOCK_NAMESPACE, account_id])
 
 
 @tagged("post_install", "-at_install")

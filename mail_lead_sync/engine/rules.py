@@ -157,15 +157,20 @@ class Decision:
         return bool(self.targets)
 
 
-def decide(record, rules, records_by_address, links_by_message_id, owner_addresses=frozenset(), skip_noise=True):
-    """Apply the sync rules (docs/sync-rules.md) to one message, in their order."""
-    if not record.participants(include_bcc=True):
+def decide(
+    record, rules, records_by_address, links_by_message_id, owner_addresses=frozenset(), skip_noise=True, external=None
+):
+    """Apply the sync rules (docs/sync-rules.md) to one message, in their order.
+    ``external``: its ``external_participants`` when the caller has them already."""
+    participants = record.participants(include_bcc=True)
+    if not participants:
         return Decision({}, "no parsable participant")
-    if any(rules.is_never(a) for a in record.participants(include_bcc=True)):
+    if any(rules.is_never(a) for a in participants):
         return Decision({}, "never-sync list")
     if skip_noise and record.noise:
         return Decision({}, record.noise)
-    external = external_participants(record, rules, owner_addresses)
+    if external is None:
+        external = external_participants(record, rules, owner_addresses)
     if not external:
         return Decision({}, "internal only")
     targets = targets_by_address(external, records_by_address)

@@ -143,7 +143,10 @@ class Matcher:
         self.env.flush_all()
         match = self.context
         internal = match.rules
-        wanted = {a for rec in records for a in rules.external_participants(rec, internal, match.owner)}
-        by_address = self.records_by_address(wanted)
+        externals = [rules.external_participants(rec, internal, match.owner) for rec in records]
+        by_address = self.records_by_address({a for external in externals for a in external})
         links = self.links_by_message_id({ref for rec in records for ref in rec.thread_ids})
-        return [rules.decide(rec, internal, by_address, links, match.owner, match.skip_noise) for rec in records]
+        return [
+            rules.decide(rec, internal, by_address, links, match.owner, match.skip_noise, external)
+            for rec, external in zip(records, externals, strict=True)
+        ]

@@ -161,7 +161,40 @@ class Poster:
         by_key = {(m.message_id, m.model, m.res_id): m.id for m in messages}
         for values in link_values:
             values["mail_message_id"] = by_key.get((values["message_id"], values["res_model"], values["res_id"]))
-        return self.env["mail.sync.link"].sudo().create(link_values)
+        self.insert_links(link_values)
+
+    def insert_links(self, link_values):
+        """The links in one INSERT, the rows the ORM's create would write: one
+        array per column, unnested by PostgreSQL (as the header index is written):
+        the ORM's create of the links took a fifth of a first sync's message creation."""
+        columns = [[] for _n in range(9)]
+        for values in link_values:
+            row = (
+                values["message_id"],
+                values["res_model"],
+                values["res_id"],
+                values.get("address"),
+                values.get("header"),
+                values["reason"],
+                values.get("why"),
+                values["mail_message_id"],
+                values["account_id"],
+            )
+            for column, value in zip(columns, row, strict=True):
+                # As the ORM writes a value: False (an empty field) is NULL, "" stays "".
+                column.append(None if value is False else value)
+        self.env.cr.execute(
+            """
+            INSERT INTO mail_sync_link (message_id, res_model, res_id, address, header, reason, why, mail_message_id,
+                                        account_id, state, create_uid, write_uid, create_date, write_date)
+            SELECT v.*, 'linked', %s, %s, now() at time zone 'UTC', now() at time zone 'UTC'
+              FROM unnest(%s::varchar[], %s::varchar[], %s::int[], %s::varchar[], %s::varchar[], %s::varchar[],
+                          %s::varchar[], %s::int[], %s::int[])
+                AS v(message_id, res_model, res_id, address, header, reason, why, mail_message_id, account_id)
+            """,
+            [self.env.uid, self.env.uid, *columns],
+        )
+        self.env["mail.sync.link"].invalidate_model()
 
     # -- what is there already ---------------------------------------------------------
     def already_present(self, message_ids):

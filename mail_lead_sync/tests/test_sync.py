@@ -54,6 +54,34 @@ class TestSync(MailSyncCase):
         link = self.env["mail.sync.link"].search([("message_id", "=", "<re1@mail.test>")])
         self.assertEqual((link.reason, link.address), ("thread", "dana@client.test"))
 
+    def test_links_hold_what_the_orm_would_write(self):
+        # The sync writes its links in SQL: every column as the ORM's create writes it.
+        lead = self.env["crm.lead"].create({"name": "Dana's deal", "email_from": "dana@client.test"})
+        self.deliver(self.box, "Sent", "bob@acme.test", "dana@client.test", "Offer", "<col1@acme.test>", days_ago=3)
+        self.deliver(self.box, "INBOX", "dana.home@mail.test", "bob@acme.test", "Re: Offer", "<col2@mail.test>",
+                     extra="In-Reply-To: <col1@acme.test>")  # fmt: skip
+        self.box.action_sync_now()
+        messages = {m.message_id: m.id for m in self.synced(lead)}
+        self.env.cr.execute(
+            """SELECT message_id, res_model, res_id, address, header, reason, why, state, mail_message_id, account_id,
+                      rejected_by_id, rejected_date, subject, email_from, email_date, create_uid, write_uid,
+                      create_date = write_date AND create_date IS NOT NULL
+                 FROM mail_sync_link WHERE message_id IN ('<col1@acme.test>', '<col2@mail.test>') ORDER BY message_id"""
+        )
+        source = f"{self.box.user_id.name}'s mailbox"
+        uid = self.env.uid
+        self.assertEqual(
+            self.env.cr.fetchall(),
+            [
+                ("<col1@acme.test>", "crm.lead", lead.id, "dana@client.test", "To", "address",
+                 f"Linked by dana@client.test in To, from {source}", "linked", messages["<col1@acme.test>"],
+                 self.box.id, None, None, None, None, None, uid, uid, True),
+                ("<col2@mail.test>", "crm.lead", lead.id, "dana@client.test", "", "thread",
+                 f"Reply to an email linked to this lead, from {source}", "linked", messages["<col2@mail.test>"],
+                 self.box.id, None, None, None, None, None, uid, uid, True),
+            ],
+        )  # fmt: skip
+
     def test_reply_to_an_email_of_a_deleted_lead_goes_nowhere_and_breaks_nothing(self):
         # Found by the screenshot script: a lead deleted after its email was synced
         # made the next sync fail on the reply's thread ("Record does not exist").

@@ -1,7 +1,8 @@
 from odoo import _, api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 
 from ..engine import errors, rules
+from ..i18n_words import error_words
 from ..pipeline.matching import MatchContext
 from ..pipeline.posting import Poster, why_line
 from ..pipeline.sharing import Resharer
@@ -66,6 +67,7 @@ class MailSyncLink(models.Model):
     @api.model
     def action_not_related(self, mail_message_id):
         """Take a synced email off the record it is on (there only) and remember it."""
+        self._check_employee()
         message = self.env["mail.message"].browse(mail_message_id).exists()
         link = self.sudo().search([("mail_message_id", "=", message.id), ("state", "=", "linked")], limit=1)
         if not message or not link:
@@ -89,6 +91,7 @@ class MailSyncLink(models.Model):
     @api.model
     def get_taken_off(self, res_model, res_id):
         """The emails users took off a record ("Not related"), for whoever may read it."""
+        self._check_employee()
         record = self._taken_off_record(res_model, res_id)
         record.check_access("read")
         links = self.sudo().search(self._taken_off_domain(record))
@@ -111,6 +114,7 @@ class MailSyncLink(models.Model):
         """Put an email a user took off a record back on it, read again from the
         mailbox it came from and posted as the sync posts it (the mailbox's sharing
         level applies). Whoever may edit the record may undo the decision."""
+        self._check_employee()
         link = self.sudo().browse(int(link_id)).exists()
         if not link or link.state != "rejected" or not link.rejected_by_id:
             raise UserError(_("This email was not taken off a record, or it is back already."))
@@ -122,13 +126,22 @@ class MailSyncLink(models.Model):
         try:
             rec = Resharer(self.env(su=True), account).refetch({link.message_id}).get(link.message_id)
         except errors.SyncError as exc:
-            raise UserError(_("%(mailbox)s could not be read: %(error)s", mailbox=account.email, error=exc)) from exc
+            raise UserError(
+                _("%(mailbox)s could not be read: %(error)s", mailbox=account.email, error=error_words(self.env, exc))
+            ) from exc
         if rec is None:
             raise UserError(_("This email is no longer in %(mailbox)s: it cannot come back.", mailbox=account.email))
         decision = rules.Decision({(link.res_model, link.res_id): link.address}, link.reason)
         link.unlink()  # the decision is undone: the link the post makes replaces it
         Poster(self.env(su=True), MatchContext.for_mailbox(account), account).post([(0, rec, decision)])
         return True
+
+    @api.model
+    def _check_employee(self):
+        # Synced emails are employees' only (mail_message.py): a client's portal user
+        # may read and even edit their own contact, never what was synced on it.
+        if not self.env.user._is_internal():
+            raise AccessError(_("Only employees work with synced emails."))
 
     @api.model
     def _taken_off_record(self, res_model, res_id):

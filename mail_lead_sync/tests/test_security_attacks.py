@@ -109,6 +109,28 @@ class TestAttacks(MailSyncCase):
         self.assertFalse(self.env["mail.message"].with_user(dana).search([("message_type", "=", "email")]))
         self.assertEqual(self.synced(dana.partner_id).with_user(self.bob).mapped("subject").count("Quote"), 1)
 
+    def test_a_clients_portal_user_sees_nothing_taken_off_their_contact(self):
+        """Dana, a client with portal access, calls the chatter's "taken off" list and
+        its Restore and "Not related" over RPC on her own contact: the subjects and
+        senders of the emails salespeople took off it are theirs, not hers."""
+        dana = new_test_user(self.env, login="dana", email="dana@client.test", name="Dana", groups="base.group_portal")
+        self.deliver(self.box, "INBOX", "dana@client.test", self.box.email, "Discount for Dana?", "<d-1@client.test>")
+        self.deliver(self.box, "INBOX", "dana@client.test", self.box.email, "Renewal", "<d-2@client.test>")
+        self.box.action_sync_now()
+        Link = self.env["mail.sync.link"]
+        discount, renewal = self.synced(dana.partner_id).sorted("subject")
+        Link.with_user(self.bob).action_not_related(discount.id)
+        [taken_off] = Link.with_user(self.bob).get_taken_off("res.partner", dana.partner_id.id)
+        attempts = (
+            lambda: Link.with_user(dana).get_taken_off("res.partner", dana.partner_id.id),
+            lambda: Link.with_user(dana).restore_taken_off(taken_off["id"]),
+            lambda: Link.with_user(dana).action_not_related(renewal.id),
+        )
+        for attempt in attempts:
+            with self.assertRaises(AccessError):
+                attempt()
+        self.assertEqual(self.synced(dana.partner_id), renewal)
+
     def test_a_salesperson_cannot_make_a_clients_address_a_users(self):
         """Karen types the client's address as her own email (Preferences), or as
         Bob's (she manages contacts): every user's email counts as internal to the

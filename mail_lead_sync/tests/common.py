@@ -2,13 +2,26 @@ import datetime
 import email.utils
 import itertools
 
-from odoo.tests import TransactionCase, new_test_user
+from odoo.tests import HttpCase, TransactionCase, new_test_user
 
 from odoo.addons.mail.tools.discuss import Store
 
 from .dovecot import DovecotServer
 
 _numbers = itertools.count(1)
+
+
+class DovecotHttpCase(HttpCase):
+    """A browser test with a real Dovecot on 127.0.0.1, which mailboxes may reach
+    (loopback is refused by default) and whose certificate they trust."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.dovecot = DovecotServer().start()
+        cls.addClassCleanup(cls.dovecot.stop)
+        for name, value in (("allow_private_hosts", "1"), ("ca_file", cls.dovecot.cafile)):
+            cls.env["ir.config_parameter"].sudo().set_param(f"mail_lead_sync.{name}", value)
 
 
 def raw_email(sender, to, subject, message_id, extra=""):

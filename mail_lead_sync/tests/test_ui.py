@@ -2,21 +2,18 @@ import datetime
 import email.utils
 from unittest.mock import patch
 
-from odoo.tests import HttpCase, tagged
+from odoo.tests import tagged
 
+from .common import DovecotHttpCase
 from .dns_server import DnsServer
-from .dovecot import DovecotServer
 
 
 @tagged("post_install", "-at_install")
-class TestMailSyncUi(HttpCase):
+class TestMailSyncUi(DovecotHttpCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.dovecot = DovecotServer().start()
-        cls.addClassCleanup(cls.dovecot.stop)
         cls.dovecot.add_user("tour@acme.test", "tour-password")
-        cls.env["ir.config_parameter"].sudo().set_param("mail_lead_sync.allow_private_hosts", "1")  # loopback servers
 
     def test_settings_and_new_mailbox(self):
         self.env["ir.config_parameter"].sudo().set_param("mail_lead_sync.ca_file", self.dovecot.cafile)

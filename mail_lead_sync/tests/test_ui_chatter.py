@@ -2,8 +2,7 @@ import datetime
 
 from odoo.tests import HttpCase, tagged
 
-from .common import raw_email
-from .dovecot import DovecotServer
+from .common import DovecotHttpCase, raw_email
 
 
 @tagged("post_install", "-at_install")
@@ -22,15 +21,7 @@ class TestChatterUi(HttpCase):
 
 
 @tagged("post_install", "-at_install")
-class TestTakenOffUi(HttpCase):
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.dovecot = DovecotServer().start()
-        cls.addClassCleanup(cls.dovecot.stop)
-        cls.env["ir.config_parameter"].sudo().set_param("mail_lead_sync.allow_private_hosts", "1")  # loopback
-        cls.env["ir.config_parameter"].sudo().set_param("mail_lead_sync.ca_file", cls.dovecot.cafile)
-
+class TestTakenOffUi(DovecotHttpCase):
     def test_not_related_asks_and_can_be_restored(self):
         admin = self.env.ref("base.user_admin")
         self.dovecot.add_user("tour-off@acme.test", "pw")

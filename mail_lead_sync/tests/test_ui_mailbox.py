@@ -1,22 +1,14 @@
 from unittest.mock import patch
 
-from odoo.tests import HttpCase, tagged
+from odoo.tests import tagged
 
+from .common import DovecotHttpCase
 from .dns_server import DnsServer
-from .dovecot import DovecotServer
 
 
 @tagged("post_install", "-at_install")
-class TestMailboxScreensUi(HttpCase):
+class TestMailboxScreensUi(DovecotHttpCase):
     """The mailbox screens as a person sees them, in a browser."""
-
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.dovecot = DovecotServer().start()
-        cls.addClassCleanup(cls.dovecot.stop)
-        for name, value in (("allow_private_hosts", "1"), ("ca_file", cls.dovecot.cafile)):  # loopback servers
-            cls.env["ir.config_parameter"].sudo().set_param(f"mail_lead_sync.{name}", value)
 
     def deliver(self, address, sender, subject, n, extra=""):
         raw = (
